@@ -1,0 +1,80 @@
+/**
+ * The task API: what a file in `envs/` declares (observation and action layout with names and
+ * units, reward terms, episode length, domain-randomization defaults) and the per-env object
+ * it creates (reset distribution, observation, reward and termination). The env runner
+ * (`src/sim/env_group.ts`) owns everything tasks share: stepping the physics with decimation,
+ * action latency, observation noise, pushes, episode counting and time-out truncation,
+ * auto-reset, and randomization sampling.
+ */
+import type { Rng } from './rng.ts';
+import type { SimRobot } from './sim_robot.ts';
+import type { DomainRandomization } from './randomize.ts';
+
+/** One scalar of the observation or action vector. */
+export interface SignalSpec {
+  /** Stable name, e.g. `pole_angle`, `FL_knee_pos`. Shipped in policy metadata. */
+  name: string;
+  /** Unit, e.g. `m`, `rad`, `rad/s`, `1` (dimensionless), `N`. */
+  unit: string;
+  /** Observation noise scale at obs_noise = 1 (uniform in ±noise, same unit). Default 0. */
+  noise?: number;
+}
+
+/** Everything a task's per-env object may use. */
+export interface TaskContext {
+  /** The env's robot, already built in the world. */
+  robot: SimRobot;
+  /** The env's own seeded RNG (also drives randomization and noise: draw order is part of the contract). */
+  rng: Rng;
+  /** Global env index (across workers). */
+  envIndex: number;
+  /** Physics step (s) and decimation of the robot spec, for tasks that integrate. */
+  controlDtS: number;
+}
+
+/** Reused result object a task fills on each control step. */
+export interface TaskStepResult {
+  /** Total reward of this control step (sum of the terms). */
+  reward: number;
+  /** True when the episode ended in a terminal state (no bootstrap); time-outs are the runner's. */
+  terminated: boolean;
+  /** Per-term reward contributions (already weighted and multiplied by dt where the task does so), `rewardTerms` order. */
+  terms: Float64Array;
+}
+
+/** One env's task logic. */
+export interface TaskEnv {
+  /** Puts the robot in a fresh initial state and resamples targets or commands. */
+  reset(): void;
+  /** Called with the policy's action (clipped to ±action_clip) every control step, before physics; for tasks that track actions. */
+  onAction?(action: Float32Array): void;
+  /** Writes the noise-free observation (length obs_dim). */
+  observe(out: Float32Array): void;
+  /** After the physics of a control step: reward, terms and termination. */
+  evaluate(out: TaskStepResult): void;
+  /** Named per-env task state the viewer and eval may show (commands, targets). */
+  info?(): Record<string, number>;
+}
+
+/** A task, declared once per file in `envs/` and registered in `envs/index.ts`. */
+export interface TaskSpec {
+  name: string;
+  /** One line for `sim2real envs`. */
+  description: string;
+  /** Robot name: `robots/<robot>.json` and its URDF. */
+  robot: string;
+  /** Control steps before time-out truncation. */
+  maxEpisodeSteps: number;
+  observations: readonly SignalSpec[];
+  actions: readonly SignalSpec[];
+  /** Names of the reward terms `evaluate` fills. */
+  rewardTerms: readonly string[];
+  /** Randomization ranges trained under by default. */
+  dr: DomainRandomization;
+  /** Distance between env origins in the shared world (m). */
+  envSpacingM: number;
+  /** URDF link that pushes hit (default: the root). */
+  pushLink?: string;
+  /** Creates one env's logic. */
+  create(ctx: TaskContext): TaskEnv;
+}
