@@ -1,0 +1,24 @@
+/** Messages between the vec env and its worker threads (structured-clone plain objects). */
+import type { EnvBuffers, EnvDims, EnvGroupStats } from './env_group.ts';
+import type { DomainRandomization } from './randomize.ts';
+
+/** What a worker is started with (`workerData.init`). */
+export interface WorkerInit {
+  taskRef: string;
+  numEnvs: number;
+  firstEnvIndex: number;
+  seed: number;
+  dr: DomainRandomization;
+  /** The whole vec env's shared buffers; the worker uses rows [firstEnvIndex, +numEnvs). */
+  buffers: EnvBuffers;
+  dims: EnvDims;
+}
+
+/** A command to a worker; the parent tags it with a request id. */
+export type WorkerCommand = { cmd: 'step' } | { cmd: 'reset' } | { cmd: 'raw'; steps: number } | { cmd: 'stats' };
+export type WorkerRequest = WorkerCommand & { id: number };
+
+export type WorkerReply =
+  | { id: number; type: 'ready' }
+  | { id: number; type: 'done'; seconds?: number; stats?: EnvGroupStats }
+  | { id: number; type: 'error'; message: string; envIndex: number | null };
