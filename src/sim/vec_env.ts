@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { allocateBuffers, taskDims, type EnvBuffers, type EnvDims, type EnvGroupStats } from './env_group.ts';
 import { resolveTask } from './task_loader.ts';
 import { NOMINAL, resolveRandomization, unpackSample, DR_KEYS, type DomainRandomization, type DrSample } from './randomize.ts';
+import { loadRobotSpec, type LoadedRobotSpec } from './robot_spec.ts';
 import type { TaskSpec } from './task.ts';
 import type { WorkerCommand, WorkerInit, WorkerReply } from './vec_protocol.ts';
 
@@ -104,6 +105,8 @@ class WorkerHandle {
 
 export class VecEnv {
   readonly task: TaskSpec;
+  /** The task's robot contract (joint order, control period, decimation). */
+  readonly robotSpec: LoadedRobotSpec;
   readonly numEnvs: number;
   readonly numWorkers: number;
   readonly seed: number;
@@ -117,6 +120,7 @@ export class VecEnv {
 
   private constructor(task: TaskSpec, cfg: Required<Omit<VecEnvConfig, 'dr' | 'randomize'>>, dr: DomainRandomization) {
     this.task = task;
+    this.robotSpec = loadRobotSpec(task.robot);
     this.numEnvs = cfg.numEnvs;
     this.numWorkers = cfg.numWorkers;
     this.seed = cfg.seed;

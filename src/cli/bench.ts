@@ -1,0 +1,48 @@
+/** `sim2real bench sim`: simulation throughput (env-steps/s) against bare Rapier stepping. */
+import { Command } from 'commander';
+import { benchSim } from '../sim/bench_sim.ts';
+import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, table } from './common.ts';
+
+interface SimOpts {
+  env: string;
+  envs: number;
+  workers: number;
+  steps: number;
+  seed: number;
+  randomize: boolean;
+  json?: boolean;
+}
+
+export function benchCommand(): Command {
+  const bench = new Command('bench').description('Benchmarks (tables on the terminal, one JSON object with --json).');
+  bench.addCommand(new Command('sim')
+    .description('Env-steps/s of the vec env under random actions, and the same number of bare world.step() calls on the same worlds.')
+    .option('--env <name>', 'task name or task module path', 'cartpole')
+    .option('--envs <n>', 'number of envs', positiveInt('--envs'), 256)
+    .option('--workers <n>', 'worker threads', positiveInt('--workers'), 1)
+    .option('--steps <n>', 'control steps to time', positiveInt('--steps'), 300)
+    .option('--seed <n>', 'seed', nonNegativeInt('--seed'), 0)
+    .option('--no-randomize', 'turn domain randomization off')
+    .option('--json', 'print one JSON object on stdout')
+    .addHelpText('after', '\nExamples:\n  sim2real bench sim\n  sim2real bench sim --env quadruped --envs 128 --workers 2 --json')
+    .action(async (o: SimOpts) => {
+      const tty = process.stderr.isTTY && !o.json;
+      let shown = -1;
+      const r = await asUsageAsync(() => benchSim({
+        env: o.env, envs: o.envs, workers: o.workers, steps: o.steps, seed: o.seed, randomize: o.randomize,
+        onProgress: (f) => {
+          const pct = Math.floor(f * 100);
+          if (tty) process.stderr.write(`\rbench sim ${o.env}: ${pct}%`);
+          else if (pct >= shown + 25) { shown = pct; say(`bench sim ${o.env}: ${pct}%`); }
+        },
+      }));
+      if (tty) process.stderr.write('\n');
+      const out = o.json ? say : console.log;
+      out(table(['env', 'envs', 'workers', 'env-steps/s', 'per worker', 'bare steps/s', 'overhead'], [[
+        r.env, r.envs, r.workers, Math.round(r.env_steps_per_s), Math.round(r.env_steps_per_s_per_worker),
+        Math.round(r.raw_steps_per_s), `${(100 * r.overhead).toFixed(1)}%`,
+      ]]));
+      if (o.json) printJson(r);
+    }));
+  return bench;
+}

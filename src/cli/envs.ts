@@ -1,0 +1,50 @@
+/** `sim2real envs`: every registered task with its observation/action layout, timing and randomization. */
+import { Command } from 'commander';
+import { listTasks } from '../../envs/index.ts';
+import { loadRobotSpec } from '../sim/robot_spec.ts';
+import type { TaskSpec } from '../sim/task.ts';
+import { printJson, table } from './common.ts';
+
+/** The JSON description of one task (`sim2real envs --json` prints an array of these). */
+export function describeTask(task: TaskSpec) {
+  const spec = loadRobotSpec(task.robot);
+  return {
+    name: task.name,
+    description: task.description,
+    robot: task.robot,
+    obs_dim: task.observations.length,
+    act_dim: task.actions.length,
+    control_dt_s: spec.control_dt_s,
+    physics_dt_s: spec.physics_dt_s,
+    control_mode: spec.control_mode,
+    max_episode_steps: task.maxEpisodeSteps,
+    episode_s: task.maxEpisodeSteps * spec.control_dt_s,
+    observations: task.observations.map((s) => ({ name: s.name, unit: s.unit, noise: s.noise ?? 0 })),
+    actions: task.actions.map((s) => ({ name: s.name, unit: s.unit })),
+    reward_terms: [...task.rewardTerms],
+    dr: task.dr,
+  };
+}
+
+export function envsCommand(): Command {
+  return new Command('envs')
+    .description('List the tasks: observation and action sizes and names, control period, randomization knobs.')
+    .option('--json', 'print one JSON array on stdout')
+    .addHelpText('after', '\nExamples:\n  sim2real envs\n  sim2real envs --json | jq ".[].name"')
+    .action((opts: { json?: boolean }) => {
+      const all = listTasks().map(describeTask);
+      if (opts.json) {
+        printJson(all);
+        return;
+      }
+      console.log(table(['env', 'obs', 'act', 'control', 'episode', 'robot', 'description'],
+        all.map((t) => [t.name, t.obs_dim, t.act_dim, `${1 / t.control_dt_s} Hz`, `${t.episode_s} s`, t.robot, t.description])));
+      for (const t of all) {
+        console.log(`\n${t.name}`);
+        console.log(`  observations: ${t.observations.map((o) => `${o.name} [${o.unit}]`).join(', ')}`);
+        console.log(`  actions:      ${t.actions.map((a) => `${a.name} [${a.unit}]`).join(', ')}`);
+        console.log(`  reward terms: ${t.reward_terms.join(', ')}`);
+        console.log(`  randomization: ${Object.entries(t.dr).filter(([, r]) => r[0] !== r[1]).map(([k, r]) => `${k} ${r[0]}..${r[1]}`).join(', ') || 'none'}`);
+      }
+    });
+}

@@ -1,0 +1,30 @@
+/** `sim2real urdf FILE`: parse a robot, build it in Rapier, drop it, and report what was used. */
+import { Command } from 'commander';
+import { inspectUrdf } from '../sim/inspect.ts';
+import { asUsageAsync, printJson, table } from './common.ts';
+
+const fmt = (v: number | null) => (v === null ? '-' : Number(v.toPrecision(4)).toString());
+
+export function urdfCommand(): Command {
+  return new Command('urdf')
+    .description('Check a URDF file: links, joints (type, axis, limits), total mass, degrees of freedom, and a one-second drop test in Rapier.')
+    .argument('<file>', 'URDF file')
+    .option('--json', 'print one JSON object on stdout')
+    .addHelpText('after', '\nExamples:\n  sim2real urdf robots/quadruped.urdf\n  sim2real urdf my_robot.urdf --json')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const r = await asUsageAsync(() => inspectUrdf(file));
+      if (opts.json) {
+        printJson(r);
+        return;
+      }
+      console.log(`robot ${r.robot} (${r.file})`);
+      console.log(`  ${r.links.length} links, ${r.joints.length} joints, ${r.dof} movable (${r.base} base), ${r.bodies} rigid bodies after merging fixed joints, total mass ${r.total_mass_kg.toFixed(3)} kg`);
+      console.log(table(['joint', 'type', 'parent → child', 'axis', 'lower', 'upper', 'effort', 'velocity'],
+        r.joints.filter((j) => j.type !== 'fixed').map((j) => [j.name, j.type, `${j.parent} → ${j.child}`, j.axis.map((a) => fmt(a)).join(' '), fmt(j.lower), fmt(j.upper), fmt(j.effort), fmt(j.velocity)])));
+      const d = r.drop;
+      console.log(d.finite
+        ? `drop test: ${d.seconds} s from ${d.start_height_m.toFixed(2)} m → root at ${d.final_height_m.toFixed(3)} m, peak speed ${d.max_speed_m_s.toFixed(2)} m/s`
+        : 'drop test: the simulation produced non-finite values (check masses and inertias)');
+      if (r.warnings.length) console.log(`warnings:\n${r.warnings.map((w) => `  - ${w}`).join('\n')}`);
+    });
+}

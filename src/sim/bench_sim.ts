@@ -1,0 +1,70 @@
+/**
+ * The simulation throughput benchmark behind `sim2real bench sim` and `npm run bench:sim`:
+ * env-steps/s of the vec env under random actions, and the same number of bare `world.step()`
+ * calls on the same worlds, so the cost of our env logic (task, randomization, buffers,
+ * thread hand-offs) shows as a ratio.
+ */
+import { VecEnv } from './vec_env.ts';
+import { Rng } from './rng.ts';
+
+export interface BenchSimConfig {
+  env: string;
+  envs: number;
+  workers: number;
+  /** Control steps timed (after a warm-up of min(20, steps) steps). */
+  steps: number;
+  seed?: number;
+  randomize?: boolean;
+  /** Called now and then with the fraction done. */
+  onProgress?: (fraction: number) => void;
+}
+
+export interface BenchSimResult {
+  env: string;
+  envs: number;
+  workers: number;
+  steps: number;
+  decimation: number;
+  /** Control steps of all envs per second, with random actions. */
+  env_steps_per_s: number;
+  /** The same count of env steps as bare physics: envs × steps × decimation `world.step()` bodies per second, in env-steps. */
+  raw_steps_per_s: number;
+  /** env_steps_per_s / workers. */
+  env_steps_per_s_per_worker: number;
+  /** 1 − env/raw: the share of time our env logic adds over bare stepping. */
+  overhead: number;
+}
+
+/** Runs the benchmark; the vec env is closed before returning. */
+export async function benchSim(cfg: BenchSimConfig): Promise<BenchSimResult> {
+  const vec = await VecEnv.create({ task: cfg.env, numEnvs: cfg.envs, numWorkers: cfg.workers, seed: cfg.seed ?? 0, randomize: cfg.randomize ?? true });
+  try {
+    const rng = new Rng(cfg.seed ?? 0, 0x5eed);
+    const actions = vec.buffers.actions;
+    const warmup = Math.min(20, cfg.steps);
+    const stepOnce = async () => {
+      for (let i = 0; i < actions.length; i++) actions[i] = 2 * rng.next() - 1;
+      await vec.step();
+    };
+    for (let s = 0; s < warmup; s++) await stepOnce();
+    const every = Math.max(1, Math.floor(cfg.steps / 20));
+    const t0 = performance.now();
+    for (let s = 0; s < cfg.steps; s++) {
+      await stepOnce();
+      if (s % every === 0) cfg.onProgress?.(s / cfg.steps / 2);
+    }
+    const envSeconds = (performance.now() - t0) / 1000;
+    const decimation = vec.robotSpec.decimation;
+    const rawSeconds = await vec.rawPhysics(cfg.steps * decimation);
+    cfg.onProgress?.(1);
+    const envRate = (cfg.envs * cfg.steps) / envSeconds;
+    const rawRate = (cfg.envs * cfg.steps) / rawSeconds;
+    return {
+      env: vec.task.name, envs: cfg.envs, workers: cfg.workers, steps: cfg.steps, decimation,
+      env_steps_per_s: envRate, raw_steps_per_s: rawRate, env_steps_per_s_per_worker: envRate / cfg.workers,
+      overhead: 1 - envRate / rawRate,
+    };
+  } finally {
+    await vec.close();
+  }
+}
