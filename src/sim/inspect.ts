@@ -95,7 +95,7 @@ function reachM(model: RobotModel): number {
   const children = new Map<string, { link: string; offset: number }[]>();
   for (const j of model.joints) {
     const list = children.get(j.parent) ?? [];
-    list.push({ link: j.child, offset: Math.hypot(...j.origin.xyz) + (j.type === 'prismatic' ? Math.abs(j.limit?.upper ?? 0) + Math.abs(j.limit?.lower ?? 0) : 0) });
+    list.push({ link: j.child, offset: Math.hypot(...j.origin.xyz) + (j.type === 'prismatic' ? travelM(j.limit?.lower) + travelM(j.limit?.upper) : 0) });
     children.set(j.parent, list);
   }
   const links = new Map(model.links.map((l) => [l.name, l]));
@@ -120,6 +120,11 @@ function geometryRadius(g: Geometry): number {
       return r;
     }
   }
+}
+
+/** How far a prismatic joint can slide one way, for the drop height (unlimited: 1 m). */
+function travelM(limit: number | undefined): number {
+  return limit === undefined ? 0 : Number.isFinite(limit) ? Math.abs(limit) : 1;
 }
 
 function finiteOrNull(v: number | undefined): number | null {

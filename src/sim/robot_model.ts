@@ -55,9 +55,9 @@ export interface Link {
 export type JointType = 'revolute' | 'continuous' | 'prismatic' | 'fixed' | 'floating';
 
 export interface JointLimit {
-  /** rad or m; -Infinity for continuous joints. */
+  /** rad or m; -Infinity for continuous joints and for limits that give no lower/upper (see docs/urdf.md). */
   lower: number;
-  /** rad or m; +Infinity for continuous joints. */
+  /** rad or m; +Infinity for continuous joints and for limits that give no lower/upper. */
   upper: number;
   /** N·m (revolute) or N (prismatic). */
   effort: number;
