@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { benchSim } from '../sim/bench_sim.ts';
 import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, table } from './common.ts';
+import { checkKeys, collectSet, drSection, resolveOverrides } from './overrides.ts';
 
 interface SimOpts {
   env: string;
@@ -10,6 +11,8 @@ interface SimOpts {
   steps: number;
   seed: number;
   randomize: boolean;
+  config?: string;
+  set?: string[];
   json?: boolean;
 }
 
@@ -22,14 +25,18 @@ export function benchCommand(): Command {
     .option('--workers <n>', 'worker threads', positiveInt('--workers'), 1)
     .option('--steps <n>', 'control steps to time', positiveInt('--steps'), 300)
     .option('--seed <n>', 'seed', nonNegativeInt('--seed'), 0)
+    .option('--config <file>', 'JSON config; only its "dr" section applies here')
+    .option('--set <key=value>', 'override, e.g. --set dr.friction=0.4,1.2 (repeatable)', collectSet)
     .option('--no-randomize', 'turn domain randomization off')
     .option('--json', 'print one JSON object on stdout')
-    .addHelpText('after', '\nExamples:\n  sim2real bench sim\n  sim2real bench sim --env quadruped --envs 128 --workers 2 --json')
+    .addHelpText('after', '\nExamples:\n  sim2real bench sim\n  sim2real bench sim --env quadruped --envs 128 --workers 2 --json\n  sim2real bench sim --set dr.friction=0.4,1.2 --set dr.latency_steps=0,2')
     .action(async (o: SimOpts) => {
+      const cfg = resolveOverrides(o.config, o.set);
+      checkKeys(cfg, ['dr'], 'bench sim');
       const tty = process.stderr.isTTY && !o.json;
       let shown = -1;
       const r = await asUsageAsync(() => benchSim({
-        env: o.env, envs: o.envs, workers: o.workers, steps: o.steps, seed: o.seed, randomize: o.randomize,
+        env: o.env, envs: o.envs, workers: o.workers, steps: o.steps, seed: o.seed, randomize: o.randomize, dr: drSection(cfg),
         onProgress: (f) => {
           const pct = Math.floor(f * 100);
           if (tty) process.stderr.write(`\rbench sim ${o.env}: ${pct}%`);
