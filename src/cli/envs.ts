@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { listTasks } from '../../envs/index.ts';
 import { loadRobotSpec } from '../sim/robot_spec.ts';
 import type { TaskSpec } from '../sim/task.ts';
+import { NOMINAL, type DomainRandomization } from '../sim/randomize.ts';
 import { printJson, table } from './common.ts';
 
 /** The JSON description of one task (`sim2real envs --json` prints an array of these). */
@@ -44,7 +45,15 @@ export function envsCommand(): Command {
         console.log(`  observations: ${t.observations.map((o) => `${o.name} [${o.unit}]`).join(', ')}`);
         console.log(`  actions:      ${t.actions.map((a) => `${a.name} [${a.unit}]`).join(', ')}`);
         console.log(`  reward terms: ${t.reward_terms.join(', ')}`);
-        console.log(`  randomization: ${Object.entries(t.dr).filter(([, r]) => r[0] !== r[1]).map(([k, r]) => `${k} ${r[0]}..${r[1]}`).join(', ') || 'none'}`);
+        console.log(`  randomization: ${describeDr(t.dr)}`);
       }
     });
+}
+
+/** The ranges that differ from nominal, as `key lo..hi` (or `key v` for a fixed value). */
+function describeDr(dr: DomainRandomization): string {
+  const parts = (Object.keys(dr) as (keyof DomainRandomization)[])
+    .filter((k) => dr[k][0] !== NOMINAL[k][0] || dr[k][1] !== NOMINAL[k][1])
+    .map((k) => (dr[k][0] === dr[k][1] ? `${k} ${dr[k][0]}` : `${k} ${dr[k][0]}..${dr[k][1]}`));
+  return parts.join(', ') || 'none';
 }
