@@ -1,0 +1,62 @@
+/**
+ * quadruped: legged_gym-style velocity tracking on flat ground for the 12-DoF A1-class robot
+ * in `robots/quadruped.urdf`. The policy sees the base velocities, projected gravity, the
+ * velocity command, joint state and its last action (48 numbers, legged_gym's order and
+ * scales) and sets joint position offsets from the default pose; the reward is legged_gym's
+ * sum of weighted terms (A1 configuration), each multiplied by the control period.
+ * Episodes last 20 s and end early when the trunk touches the ground, the base drops below
+ * 0.15 m, or roll or pitch exceeds 1 rad.
+ */
+import type { SignalSpec, TaskSpec } from '../src/sim/task.ts';
+import { jointSignals, randomization, signal } from './common.ts';
+import { QuadrupedEnv } from './quadruped_env.ts';
+import { QUADRUPED_ACTION_SCALE, QUADRUPED_JOINTS, QUADRUPED_NOISE, QUADRUPED_OBS_SCALES, QUADRUPED_REWARD_TERMS } from './quadruped_config.ts';
+
+const S = QUADRUPED_OBS_SCALES;
+const N = QUADRUPED_NOISE;
+
+/** `unit` annotated with the observation scale, and noise in observed units. */
+function scaled(name: string, unit: string, scale: number, noise = 0): SignalSpec {
+  return signal(name, scale === 1 ? unit : `${unit} ×${scale}`, noise * scale);
+}
+
+const xyz = ['x', 'y', 'z'] as const;
+
+/** Actions and last actions: target offset (rad) × 1/action_scale. */
+const ACTION_UNIT = `rad ×${1 / QUADRUPED_ACTION_SCALE}`;
+
+/** The 48 observed numbers, legged_gym's order. */
+const observations: SignalSpec[] = [
+  ...xyz.map((a) => scaled(`base_lin_vel_${a}`, 'm/s', S.linVel, N.linVel)),
+  ...xyz.map((a) => scaled(`base_ang_vel_${a}`, 'rad/s', S.angVel, N.angVel)),
+  ...xyz.map((a) => scaled(`projected_gravity_${a}`, '1', 1, N.gravity)),
+  scaled('command_vx', 'm/s', S.linVel),
+  scaled('command_vy', 'm/s', S.linVel),
+  scaled('command_yaw_rate', 'rad/s', S.angVel),
+  ...QUADRUPED_JOINTS.map((j) => scaled(`${j}_pos`, 'rad', S.dofPos, N.dofPos)),
+  ...QUADRUPED_JOINTS.map((j) => scaled(`${j}_vel`, 'rad/s', S.dofVel, N.dofVel)),
+  ...jointSignals(QUADRUPED_JOINTS, 'last_action', ACTION_UNIT),
+];
+
+/** The task. */
+export const quadruped: TaskSpec = {
+  name: 'quadruped',
+  description: 'A1-class quadruped tracks random (vx, vy, yaw rate) commands on flat ground (legged_gym flat)',
+  robot: 'quadruped',
+  maxEpisodeSteps: 1000,
+  observations,
+  actions: jointSignals(QUADRUPED_JOINTS, 'target_offset', ACTION_UNIT),
+  rewardTerms: QUADRUPED_REWARD_TERMS,
+  dr: randomization({
+    friction: [0.5, 1.25],
+    added_base_mass_kg: [-1, 1],
+    motor_strength: [0.9, 1.1],
+    latency_steps: [0, 1],
+    obs_noise: [1, 1],
+    push_interval_s: [8, 8],
+    push_velocity: [1, 1],
+  }),
+  envSpacingM: 3,
+  pushLink: 'trunk',
+  create: (ctx) => new QuadrupedEnv(ctx),
+};

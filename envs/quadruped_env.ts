@@ -1,0 +1,285 @@
+/**
+ * One env of the quadruped task (see `quadruped.ts` for the layout, weights and constants):
+ * legged_gym's reset distribution, command sampling, observation, reward terms and
+ * termination, on a `SimRobot`. The per-step methods reuse preallocated arrays only.
+ */
+import type { SimRobot } from '../src/sim/sim_robot.ts';
+import type { Rng } from '../src/sim/rng.ts';
+import type { TaskContext, TaskEnv, TaskStepResult } from '../src/sim/task.ts';
+import type { Quat, Vec3 } from '../src/sim/robot_model.ts';
+import { expectJoints, requireLink } from './common.ts';
+import { LinkContact } from './quadruped_contacts.ts';
+import {
+  QUADRUPED_ACTION_SCALE, QUADRUPED_CONFIG as C, QUADRUPED_JOINTS, QUADRUPED_LEGS, QUADRUPED_OBS_SCALES as S,
+  QUADRUPED_REWARD_TERMS, QUADRUPED_REWARD_WEIGHTS, type QuadrupedWeightedTerm,
+} from './quadruped_config.ts';
+
+const NJ = 12;
+const NF = 4;
+
+/** Index of each reward term in `terms`. */
+const T = Object.fromEntries(QUADRUPED_REWARD_TERMS.map((n, i) => [n, i])) as Record<QuadrupedWeightedTerm | 'positive_clip', number>;
+
+export class QuadrupedEnv implements TaskEnv {
+  private readonly robot: SimRobot;
+  private readonly rng: Rng;
+  private readonly dtS: number;
+  /** Weight × dt per weighted term, in term order. */
+  private readonly scaledWeights: Float64Array;
+  private readonly defaultPos = new Float64Array(NJ);
+  private readonly lower = new Float64Array(NJ);
+  private readonly upper = new Float64Array(NJ);
+  private readonly softLower = new Float64Array(NJ);
+  private readonly softUpper = new Float64Array(NJ);
+  private readonly trunkBody: number;
+  /** Per leg: the foot, and the thigh and calf whose ground contact the collision term counts. */
+  private readonly feet: LinkContact[];
+  private readonly thighs: LinkContact[];
+  private readonly calves: LinkContact[];
+
+  // -- state, refreshed by `readState`
+  private readonly base = new Float64Array(13);
+  private readonly q = new Float64Array(NJ);
+  private readonly qd = new Float64Array(NJ);
+  private readonly tau = new Float64Array(NJ);
+  /** Base-frame linear velocity, angular velocity and projected gravity. */
+  private readonly linB = new Float64Array(3);
+  private readonly angB = new Float64Array(3);
+  private readonly gravB = new Float64Array(3);
+
+  // -- episode memory
+  private readonly commands = new Float64Array(3);
+  private readonly action = new Float64Array(NJ);
+  private readonly lastAction = new Float64Array(NJ);
+  private readonly lastQd = new Float64Array(NJ);
+  private readonly airTimeS = new Float64Array(NF);
+  private readonly lastContact = new Uint8Array(NF);
+  /** Feet touching the ground this step (1/0), and thighs and calves touching (count). */
+  private readonly footContact = new Uint8Array(NF);
+  private shinContacts = 0;
+  /** True while `base`, `q`, `qd` and the derived arrays hold the state after the last evaluate. */
+  private stateFresh = false;
+  private steps = 0;
+  private readonly resampleSteps: number;
+
+  // -- reset scratch
+  private readonly spawnPos: Vec3 = [0, 0, 0];
+  private readonly level: Quat = [0, 0, 0, 1];
+  private readonly linVel: Vec3 = [0, 0, 0];
+  private readonly angVel: Vec3 = [0, 0, 0];
+  private readonly zeros = new Float64Array(NJ);
+
+  constructor(ctx: TaskContext) {
+    const robot = ctx.robot;
+    expectJoints(robot, 'quadruped', QUADRUPED_JOINTS);
+    if (robot.spec.base.type !== 'floating') throw new Error(`task quadruped: robot ${robot.spec.name} needs a floating base`);
+    this.robot = robot;
+    this.rng = ctx.rng;
+    this.dtS = ctx.controlDtS;
+    this.resampleSteps = Math.max(1, Math.round(C.commandResampleS / ctx.controlDtS));
+    this.scaledWeights = Float64Array.from(Object.values(QUADRUPED_REWARD_WEIGHTS), (w) => w * ctx.controlDtS);
+    for (let j = 0; j < NJ; j++) {
+      const js = robot.spec.joints[j];
+      const lim = robot.jointLimits[j];
+      if (!js || !lim) throw new Error(`task quadruped: joint ${j} missing`);
+      if (js.action_scale !== QUADRUPED_ACTION_SCALE) {
+        throw new Error(`task quadruped: ${js.name} action_scale ${js.action_scale}, the task's action units assume ${QUADRUPED_ACTION_SCALE}`);
+      }
+      this.defaultPos[j] = js.default_pos;
+      this.lower[j] = lim.lower;
+      this.upper[j] = lim.upper;
+      const mid = 0.5 * (lim.lower + lim.upper), half = 0.5 * (lim.upper - lim.lower) * C.softDofPosLimit;
+      this.softLower[j] = mid - half;
+      this.softUpper[j] = mid + half;
+    }
+    this.trunkBody = requireLink(robot, 'quadruped', 'trunk');
+    const tol = C.contactToleranceM;
+    this.feet = QUADRUPED_LEGS.map((l) => new LinkContact(robot, 'quadruped', `${l}_foot`, tol));
+    this.thighs = QUADRUPED_LEGS.map((l) => new LinkContact(robot, 'quadruped', `${l}_thigh`, tol));
+    this.calves = QUADRUPED_LEGS.map((l) => new LinkContact(robot, 'quadruped', `${l}_calf`, tol));
+  }
+
+  reset(): void {
+    const rng = this.rng;
+    // joints: default × U(0.5, 1.5), inside the limits, at rest (legged_gym reset_dofs)
+    const q = this.q;
+    for (let j = 0; j < NJ; j++) {
+      const v = (this.defaultPos[j] as number) * rng.uniform(C.resetJointScale[0], C.resetJointScale[1]);
+      q[j] = Math.min(this.upper[j] as number, Math.max(this.lower[j] as number, v));
+    }
+    this.robot.setJoints(q, this.zeros);
+    // base: level at the spawn height, random linear and angular velocity (legged_gym reset_root_states)
+    const v = C.resetBaseVel;
+    for (let k = 0; k < 3; k++) this.linVel[k] = rng.uniform(-v, v);
+    for (let k = 0; k < 3; k++) this.angVel[k] = rng.uniform(-v, v);
+    this.spawnPos[2] = this.robot.spec.base.spawn_height_m ?? 0.35;
+    this.robot.setBase(this.spawnPos, this.level, this.linVel, this.angVel);
+    // stretched legs reach lower than the default pose: lift the base so no foot starts in the ground
+    let lowest = Infinity;
+    for (const f of this.feet) lowest = Math.min(lowest, f.clearance());
+    if (lowest < C.resetFootClearanceM) {
+      this.spawnPos[2] += C.resetFootClearanceM - lowest;
+      this.robot.setBase(this.spawnPos, this.level, this.linVel, this.angVel);
+    }
+    this.resampleCommands();
+    this.action.fill(0);
+    this.lastAction.fill(0);
+    this.lastQd.fill(0);
+    this.airTimeS.fill(0);
+    this.lastContact.fill(0);
+    this.steps = 0;
+    this.stateFresh = false;
+  }
+
+  onAction(action: Float32Array): void {
+    for (let j = 0; j < NJ; j++) this.action[j] = action[j] as number;
+  }
+
+  /**
+   * Reuses the state `evaluate` just read (the runner observes right after evaluating, with no
+   * physics in between); reads it afresh otherwise (after a reset, or a second call).
+   */
+  observe(out: Float32Array): void {
+    if (!this.stateFresh) this.readState();
+    this.stateFresh = false;
+    const c = this.commands;
+    for (let k = 0; k < 3; k++) {
+      out[k] = (this.linB[k] as number) * S.linVel;
+      out[3 + k] = (this.angB[k] as number) * S.angVel;
+      out[6 + k] = this.gravB[k] as number;
+    }
+    out[9] = (c[0] as number) * S.linVel;
+    out[10] = (c[1] as number) * S.linVel;
+    out[11] = (c[2] as number) * S.angVel;
+    for (let j = 0; j < NJ; j++) {
+      out[12 + j] = ((this.q[j] as number) - (this.defaultPos[j] as number)) * S.dofPos;
+      out[24 + j] = (this.qd[j] as number) * S.dofVel;
+      out[36 + j] = this.action[j] as number;
+    }
+  }
+
+  evaluate(out: TaskStepResult): void {
+    this.readState();
+    this.stateFresh = true;
+    this.robot.readTorques(this.tau);
+    this.readContacts();
+    const terms = out.terms;
+    const w = this.scaledWeights;
+    const terminated = this.isTerminal();
+    terms[T.tracking_lin_vel] = w[T.tracking_lin_vel]! * this.trackingLinVel();
+    terms[T.tracking_ang_vel] = w[T.tracking_ang_vel]! * this.trackingAngVel();
+    terms[T.lin_vel_z] = w[T.lin_vel_z]! * this.linB[2]! ** 2;
+    terms[T.ang_vel_xy] = w[T.ang_vel_xy]! * (this.angB[0]! ** 2 + this.angB[1]! ** 2);
+    terms[T.orientation] = w[T.orientation]! * (this.gravB[0]! ** 2 + this.gravB[1]! ** 2);
+    let torques = 0, acc = 0, rate = 0, limits = 0;
+    for (let j = 0; j < NJ; j++) {
+      const qj = this.q[j]!;
+      torques += this.tau[j]! ** 2;
+      acc += ((this.lastQd[j]! - this.qd[j]!) / this.dtS) ** 2;
+      rate += (this.lastAction[j]! - this.action[j]!) ** 2;
+      limits += Math.max(0, this.softLower[j]! - qj) + Math.max(0, qj - this.softUpper[j]!);
+    }
+    terms[T.torques] = w[T.torques]! * torques;
+    terms[T.dof_acc] = w[T.dof_acc]! * acc;
+    terms[T.action_rate] = w[T.action_rate]! * rate;
+    terms[T.dof_pos_limits] = w[T.dof_pos_limits]! * limits;
+    terms[T.feet_air_time] = w[T.feet_air_time]! * this.feetAirTime();
+    terms[T.collision] = w[T.collision]! * this.shinContacts;
+    terms[T.base_height] = w[T.base_height]! * (this.base[2]! - C.baseHeightTargetM) ** 2;
+    // -- total: legged_gym clips the sum at 0 before adding the termination term
+    let sum = 0;
+    for (let t = 0; t < T.positive_clip; t++) if (t !== T.termination) sum += terms[t]!;
+    terms[T.positive_clip] = C.onlyPositiveRewards && sum < 0 ? -sum : 0;
+    terms[T.termination] = w[T.termination]! * (terminated ? 1 : 0);
+    out.reward = sum + terms[T.positive_clip]! + terms[T.termination]!;
+    out.terminated = terminated;
+    // -- memory for the next step
+    this.lastAction.set(this.action);
+    this.lastQd.set(this.qd);
+    if (++this.steps % this.resampleSteps === 0) this.resampleCommands();
+  }
+
+  info(): Record<string, number> {
+    return { command_vx: this.commands[0]!, command_vy: this.commands[1]!, command_yaw_rate: this.commands[2]! };
+  }
+
+  /** Commands from legged_gym's ranges; small linear commands become zero (stand still). */
+  private resampleCommands(): void {
+    const r = C.commandRange, c = this.commands, rng = this.rng;
+    c[0] = rng.uniform(r.vx[0], r.vx[1]);
+    c[1] = rng.uniform(r.vy[0], r.vy[1]);
+    c[2] = rng.uniform(r.yawRate[0], r.yawRate[1]);
+    if (Math.hypot(c[0], c[1]) <= C.commandZeroBelowMps) c[0] = c[1] = 0;
+  }
+
+  /** Reads base and joint state and derives the base-frame quantities. */
+  private readState(): void {
+    const b = this.base;
+    this.robot.readBase(b);
+    this.robot.readJoints(this.q, this.qd);
+    const x = b[3]!, y = b[4]!, z = b[5]!, w = b[6]!;
+    // rotation matrix columns; base-frame vector = Rᵀ·v
+    const r00 = 1 - 2 * (y * y + z * z), r10 = 2 * (x * y + w * z), r20 = 2 * (x * z - w * y);
+    const r01 = 2 * (x * y - w * z), r11 = 1 - 2 * (x * x + z * z), r21 = 2 * (y * z + w * x);
+    const r02 = 2 * (x * z + w * y), r12 = 2 * (y * z - w * x), r22 = 1 - 2 * (x * x + y * y);
+    const vx = b[7]!, vy = b[8]!, vz = b[9]!, wx = b[10]!, wy = b[11]!, wz = b[12]!;
+    this.linB[0] = r00 * vx + r10 * vy + r20 * vz;
+    this.linB[1] = r01 * vx + r11 * vy + r21 * vz;
+    this.linB[2] = r02 * vx + r12 * vy + r22 * vz;
+    this.angB[0] = r00 * wx + r10 * wy + r20 * wz;
+    this.angB[1] = r01 * wx + r11 * wy + r21 * wz;
+    this.angB[2] = r02 * wx + r12 * wy + r22 * wz;
+    this.gravB[0] = -r20;
+    this.gravB[1] = -r21;
+    this.gravB[2] = -r22;
+  }
+
+  /** Ground contact of feet, thighs and calves; a calf and its foot share one body, queried once. */
+  private readContacts(): void {
+    let shins = 0;
+    for (let f = 0; f < NF; f++) {
+      const foot = this.feet[f]!, thigh = this.thighs[f]!, calf = this.calves[f]!;
+      const calfBody = this.robot.inContact(calf.bodyIndex);
+      this.footContact[f] = foot.bodyIndex === calf.bodyIndex ? (foot.touches(calfBody) ? 1 : 0) : (foot.inContact() ? 1 : 0);
+      if (calf.touches(calfBody)) shins++;
+      if (thigh.inContact()) shins++;
+    }
+    this.shinContacts = shins;
+  }
+
+  /** Trunk on the ground, base too low, or roll/pitch beyond the limit. */
+  private isTerminal(): boolean {
+    if (this.robot.inContact(this.trunkBody)) return true;
+    if (this.base[2]! < C.minBaseHeightM) return true;
+    const x = this.base[3]!, y = this.base[4]!, z = this.base[5]!, w = this.base[6]!;
+    const roll = Math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y));
+    const sinPitch = 2 * (w * y - z * x);
+    const pitch = Math.asin(sinPitch > 1 ? 1 : sinPitch < -1 ? -1 : sinPitch);
+    return Math.abs(roll) > C.maxTiltRad || Math.abs(pitch) > C.maxTiltRad;
+  }
+
+  private trackingLinVel(): number {
+    const ex = this.commands[0]! - this.linB[0]!, ey = this.commands[1]! - this.linB[1]!;
+    return Math.exp(-(ex * ex + ey * ey) / C.trackingSigma);
+  }
+
+  private trackingAngVel(): number {
+    const e = this.commands[2]! - this.angB[2]!;
+    return Math.exp(-(e * e) / C.trackingSigma);
+  }
+
+  /** legged_gym's first-contact rule; also advances the feet's air time. */
+  private feetAirTime(): number {
+    let reward = 0;
+    for (let f = 0; f < NF; f++) {
+      const contact = this.footContact[f]!;
+      const filtered = contact | this.lastContact[f]!;
+      this.lastContact[f] = contact;
+      const firstContact = this.airTimeS[f]! > 0 && filtered === 1;
+      this.airTimeS[f] = this.airTimeS[f]! + this.dtS;
+      if (firstContact) reward += this.airTimeS[f]! - C.feetAirTimeOffsetS;
+      if (filtered) this.airTimeS[f] = 0;
+    }
+    return Math.hypot(this.commands[0]!, this.commands[1]!) > C.feetAirTimeMinCommandMps ? reward : 0;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Reacher (MuJoCo Reacher-v4 in Rapier): a two-link arm in the horizontal plane brings its
+ * fingertip to a random target in the reachable annulus. Reward is minus the fingertip–target
+ * distance minus the squared action; 50 steps of 20 ms, never terminates.
+ *
+ * Frame: the env frame with its origin moved to the shoulder axis (x, y horizontal, z up). Joint
+ * angles 0 = arm stretched along +x; positive angles turn counter-clockwise seen from above.
+ */
+import type { TaskContext, TaskEnv, TaskSpec, TaskStepResult } from '../src/sim/task.ts';
+import type { Vec3 } from '../src/sim/robot_model.ts';
+import { cosSinSignals, expectJoints, jointSignals, offsetInBody, randomization, requireLink, rotateVec, signal, sumTerms } from './common.ts';
+
+const JOINTS = ['shoulder', 'elbow'] as const;
+
+/** Reset and target ranges, shared with the tests and docs/tasks.md. */
+export const REACHER_RESET = {
+  /** Shoulder angle (rad), uniform in ±. */
+  shoulderRad: Math.PI,
+  /** Elbow angle (rad), uniform in ±. */
+  elbowRad: 2.5,
+  /** Joint velocities (rad/s), uniform in ±. */
+  velRadS: 0.1,
+  /** Target distance from the shoulder axis (m): uniform over the annulus's area. */
+  targetMinM: 0.05,
+  targetMaxM: 0.2,
+} as const;
+
+class ReacherEnv implements TaskEnv {
+  private readonly pos = new Float64Array(2);
+  private readonly vel = new Float64Array(2);
+  private readonly pose = new Float64Array(7);
+  private readonly tipWorld: Vec3 = [0, 0, 0];
+  private readonly tipBody: number;
+  private readonly tipOffset: Vec3;
+  private readonly shoulderBody: number;
+  /** Shoulder axis position in the env frame (m). */
+  private readonly shoulder: Vec3 = [0, 0, 0];
+  /** Target relative to the shoulder axis (m). */
+  private targetX = 0;
+  private targetY = 0;
+  /** Fingertip minus target (m), from the last `measure`. */
+  private dx = 0;
+  private dy = 0;
+  private ctrlCost = 0;
+
+  constructor(private readonly ctx: TaskContext) {
+    expectJoints(ctx.robot, 'reacher', JOINTS);
+    this.tipBody = requireLink(ctx.robot, 'reacher', 'fingertip');
+    this.tipOffset = offsetInBody(ctx.robot, 'reacher', 'fingertip');
+    this.shoulderBody = requireLink(ctx.robot, 'reacher', 'upper_arm');
+  }
+
+  reset(): void {
+    const { rng, robot } = this.ctx;
+    const R = REACHER_RESET;
+    this.pos[0] = rng.uniform(-R.shoulderRad, R.shoulderRad);
+    this.pos[1] = rng.uniform(-R.elbowRad, R.elbowRad);
+    this.vel[0] = rng.uniform(-R.velRadS, R.velRadS);
+    this.vel[1] = rng.uniform(-R.velRadS, R.velRadS);
+    const r = Math.sqrt(rng.uniform(R.targetMinM ** 2, R.targetMaxM ** 2));
+    const phi = rng.uniform(-Math.PI, Math.PI);
+    this.targetX = r * Math.cos(phi);
+    this.targetY = r * Math.sin(phi);
+    robot.setJoints(this.pos, this.vel);
+    robot.readLinkPose(this.shoulderBody, this.pose);
+    this.shoulder[0] = this.pose[0] as number;
+    this.shoulder[1] = this.pose[1] as number;
+    this.shoulder[2] = this.pose[2] as number;
+    this.ctrlCost = 0;
+  }
+
+  onAction(action: Float32Array): void {
+    let c = 0;
+    for (let j = 0; j < action.length; j++) c += (action[j] as number) ** 2;
+    this.ctrlCost = c;
+  }
+
+  observe(out: Float32Array): void {
+    this.measure();
+    const p = this.pos, v = this.vel;
+    out[0] = Math.cos(p[0] as number);
+    out[1] = Math.sin(p[0] as number);
+    out[2] = Math.cos(p[1] as number);
+    out[3] = Math.sin(p[1] as number);
+    out[4] = v[0] as number;
+    out[5] = v[1] as number;
+    out[6] = this.targetX;
+    out[7] = this.targetY;
+    out[8] = this.dx;
+    out[9] = this.dy;
+  }
+
+  evaluate(out: TaskStepResult): void {
+    this.measure();
+    out.terms[0] = -Math.hypot(this.dx, this.dy);
+    out.terms[1] = -this.ctrlCost;
+    sumTerms(out);
+    out.terminated = false;
+  }
+
+  info(): Record<string, number> {
+    return { target_x: this.shoulder[0] + this.targetX, target_y: this.shoulder[1] + this.targetY, target_z: this.shoulder[2] };
+  }
+
+  /** Reads joints and the fingertip's position; updates the fingertip–target vector. */
+  private measure(): void {
+    const robot = this.ctx.robot;
+    robot.readJoints(this.pos, this.vel);
+    robot.readLinkPose(this.tipBody, this.pose);
+    const tip = rotateVec(this.pose, this.tipOffset, this.tipWorld, 3);
+    this.dx = (this.pose[0] as number) + (tip[0] as number) - this.shoulder[0] - this.targetX;
+    this.dy = (this.pose[1] as number) + (tip[1] as number) - this.shoulder[1] - this.targetY;
+  }
+}
+
+export const reacher: TaskSpec = {
+  name: 'reacher',
+  description: 'bring a two-link planar arm\'s fingertip to a random target (MuJoCo Reacher-style reward)',
+  robot: 'reacher',
+  maxEpisodeSteps: 50,
+  observations: [
+    ...cosSinSignals(JOINTS, 0.005),
+    ...jointSignals(JOINTS, 'vel', 'rad/s', 0.05),
+    signal('target_x', 'm'),
+    signal('target_y', 'm'),
+    signal('fingertip_minus_target_x', 'm', 0.002),
+    signal('fingertip_minus_target_y', 'm', 0.002),
+  ],
+  actions: [signal('shoulder_torque', 'N·m'), signal('elbow_torque', 'N·m')],
+  rewardTerms: ['distance', 'control'],
+  dr: randomization({
+    mass_scale: [0.8, 1.2],
+    joint_damping: [0, 0.002],
+    motor_strength: [0.9, 1.1],
+    latency_steps: [0, 1],
+    obs_noise: [0, 1],
+  }),
+  envSpacingM: 0.6,
+  pushLink: 'forearm',
+  create: (ctx) => new ReacherEnv(ctx),
+};

@@ -1,0 +1,386 @@
+/**
+ * `BuiltRobot`: one robot built in a shared Rapier world (see `build.ts`), implementing the
+ * `SimRobot` interface tasks use. Readouts run per env per physics step, so they reuse scratch
+ * objects and call as few Rapier getters as they can (each one crosses into WASM).
+ */
+import type { Collider, RigidBody, World } from './rapier.ts';
+import type { JointLimit, Quat, RobotModel, Vec3 } from './robot_model.ts';
+import type { LoadedRobotSpec } from './robot_spec.ts';
+import type { DrSample } from './randomize.ts';
+import type { SimLink, SimRobot } from './sim_robot.ts';
+import type { LinkFrame, RobotPlan } from './build_plan.ts';
+import {
+  BODY_STRIDE, J_PRISMATIC, J_REVOLUTE, READ_ALL, READ_Q, READ_T, READ_V, READ_W, forwardKinematics, jointState, originVelocity, readMasks,
+  type FkBody, type TreeArrays,
+} from './build_kin.ts';
+import { Actuators, type UnitJoint } from './build_actuators.ts';
+import { applyRandomizationTo, type DrState } from './build_dr.ts';
+import { qNormalize, qRotate, vCross, vSub } from './math.ts';
+
+/** The Rapier objects `buildRobot` made for one robot, handed to `BuiltRobot`. */
+export interface BuiltParts {
+  world: World;
+  model: RobotModel;
+  spec: LoadedRobotSpec;
+  origin: Vec3;
+  plan: RobotPlan;
+  /** One per plan body. */
+  bodies: RigidBody[];
+  /** The joint to the parent, per body (null for the root). */
+  joints: (UnitJoint | null)[];
+  /** Colliders per body. */
+  colliders: Collider[][];
+  /** The Rapier enum value of `MotorModel.ForceBased`. */
+  forceBased: number;
+}
+
+/**
+ * One robot in a shared world. Index 0 of `bodies`/`links` is the root. Revolute positions are
+ * reported in (-π, π] (continuous joints wrap); the base's linear velocity is that of the root
+ * link's origin. Velocity limits and URDF joint friction are not simulated (see `warnings`).
+ */
+export class BuiltRobot implements SimRobot {
+  readonly model: RobotModel;
+  readonly spec: LoadedRobotSpec;
+  readonly numJoints: number;
+  readonly jointLimits: readonly JointLimit[];
+  readonly links: readonly SimLink[];
+  readonly origin: Readonly<Vec3>;
+  /** Things built differently from the URDF (tiny masses, unsimulated friction…): one line each. */
+  readonly warnings: readonly string[];
+  /** The Rapier bodies, `links` order (for the viewer). Remove them with `dispose()` only. */
+  readonly bodies: readonly RigidBody[];
+  /** Colliders of each body, `links` order. */
+  readonly colliders: readonly (readonly Collider[])[];
+  /** The joint attaching each body to its parent (null for the root), `links` order. */
+  readonly joints: readonly (UnitJoint | null)[];
+  /** Name of the joint attaching each body to its parent ('' for the root), `links` order. */
+  readonly movableJointNames: readonly string[];
+  /**
+   * Every built URDF link's frame: its body and pose in the body frame (a body's frame has the
+   * root's orientation at the zero pose, so it differs from its link's frame by a rotation).
+   */
+  readonly linkFrames: ReadonlyMap<string, LinkFrame>;
+
+  private readonly world: World;
+  private readonly tree: TreeArrays;
+  private readonly dynamic: boolean[];
+  /** Pose of `links[i].name`'s frame in body i's frame: 7 per body (p, q). */
+  private readonly namedFrame: Float64Array;
+  /** Body states (BODY_STRIDE per body); fixed bodies hold their build pose. */
+  private readonly st: Float64Array;
+  /** Dynamic bodies whose state `readJoints` needs, and which parts of it (READ_* bits) per body. */
+  private readonly readSet: Int32Array;
+  private readonly readMask: Uint8Array;
+  private readonly act: Int32Array;
+  private readonly actuators: Actuators;
+  private readonly dr: DrState;
+  private readonly js = new Float64Array(2);
+  private readonly tqPos: Float64Array;
+  private readonly tqVel: Float64Array;
+  private readonly qAll: Float64Array;
+  private readonly qdAll: Float64Array;
+  private readonly sv = { x: 0, y: 0, z: 0 };
+  private readonly sq = { x: 0, y: 0, z: 0, w: 1 };
+  private contactFound = false;
+  private contactCollider: Collider | null = null;
+  private disposed = false;
+
+  constructor(parts: BuiltParts) {
+    const { plan, spec } = parts;
+    const n = plan.bodies.length;
+    this.world = parts.world;
+    this.model = parts.model;
+    this.spec = spec;
+    this.origin = [...parts.origin];
+    this.bodies = parts.bodies;
+    this.colliders = parts.colliders;
+    this.joints = parts.joints;
+    this.warnings = [...plan.warnings];
+    this.links = plan.bodies.map((b) => ({ name: b.name, mergedLinks: [...b.mergedLinks], massKg: b.mass.massKg }));
+    this.movableJointNames = plan.bodies.map((b) => b.joint?.name ?? '');
+    this.linkFrames = plan.linkFrames;
+    this.namedFrame = Float64Array.from(plan.bodies.flatMap((b) => {
+      const f = plan.linkFrames.get(b.name);
+      return f === undefined ? [0, 0, 0, 0, 0, 0, 1] : [...f.pose.p, ...f.pose.q];
+    }));
+    this.tree = {
+      parent: Int32Array.from(plan.bodies, (b) => b.parent),
+      type: Uint8Array.from(plan.bodies, (b) => (b.joint === null ? 0 : b.joint.type === 'prismatic' ? J_PRISMATIC : J_REVOLUTE)),
+      anchor: Float64Array.from(plan.bodies.flatMap((b) => b.joint?.anchor1 ?? [0, 0, 0])),
+      axis: Float64Array.from(plan.bodies.flatMap((b) => b.joint?.axis ?? [0, 0, 0])),
+      com: Float64Array.from(plan.bodies.flatMap((b) => b.mass.com)),
+    };
+    this.dynamic = plan.bodies.map((_, i) => i > 0 || !plan.rootFixed);
+    this.st = new Float64Array(n * BODY_STRIDE);
+    this.qAll = new Float64Array(n);
+    this.qdAll = new Float64Array(n);
+    this.act = Int32Array.from(plan.actuatedBodies);
+    this.numJoints = this.act.length;
+    this.jointLimits = plan.actuatedBodies.map((b) => ({ ...(plan.bodies[b]?.joint?.limit as JointLimit) }));
+    this.readMask = readMasks(this.tree, this.act, this.dynamic);
+    this.readSet = Int32Array.from([...this.readMask.keys()].filter((b) => this.readMask[b] !== 0));
+    this.tqPos = new Float64Array(this.numJoints);
+    this.tqVel = new Float64Array(this.numJoints);
+    for (let b = 0; b < n; b++) this.refresh(b);
+    this.actuators = new Actuators({
+      spec, joints: this.joints, act: this.act, jointLimits: this.jointLimits, forceBased: parts.forceBased,
+      urdfDamping: Float64Array.from(plan.bodies, (b) => b.joint?.damping ?? 0),
+    });
+    this.dr = {
+      plan, bodies: parts.bodies, colliders: parts.colliders, dynamic: this.dynamic, world: parts.world,
+      massKg: plan.bodies.map((b) => b.mass.massKg), massScale: 1, addedMassKg: 0, friction: 1, restitution: 0,
+      gravityDiff: [0, 0, 0],
+    };
+    this.actuators.reset(spec.joints.map((j) => j.default_pos));
+  }
+
+  // -- readout
+
+  readJoints(pos: Float64Array, vel: Float64Array): void {
+    const rs = this.readSet;
+    for (let i = 0; i < rs.length; i++) this.refresh(rs[i] as number, this.readMask[rs[i] as number] as number);
+    const js = this.js;
+    for (let k = 0; k < this.act.length; k++) {
+      jointState(this.tree, this.st, this.act[k] as number, js);
+      pos[k] = js[0] as number;
+      vel[k] = js[1] as number;
+    }
+  }
+
+  /**
+   * Every joint's position and rate, actuated or not, indexed by child body like
+   * `movableJointNames` (index 0, the root, gets 0): how tasks read passive joints.
+   */
+  readAllJoints(pos: Float64Array, vel: Float64Array): void {
+    const n = this.bodies.length;
+    for (let b = 0; b < n; b++) if (this.dynamic[b]) this.refresh(b);
+    pos[0] = 0;
+    vel[0] = 0;
+    for (let b = 1; b < n; b++) {
+      jointState(this.tree, this.st, b, this.js);
+      pos[b] = this.js[0] as number;
+      vel[b] = this.js[1] as number;
+    }
+  }
+
+  readBase(out: Float64Array): void {
+    if (this.dynamic[0]) this.refresh(0);
+    const st = this.st;
+    const o = this.origin;
+    out[0] = (st[0] as number) - o[0];
+    out[1] = (st[1] as number) - o[1];
+    out[2] = (st[2] as number) - o[2];
+    for (let i = 3; i < 7; i++) out[i] = st[i] as number;
+    originVelocity(this.tree, st, 0, out, 7);
+    out[10] = st[10] as number;
+    out[11] = st[11] as number;
+    out[12] = st[12] as number;
+  }
+
+  /** Pose of the frame of URDF link `links[i].name`: position relative to origin, quaternion xyzw. */
+  readLinkPose(i: number, out: Float64Array): void {
+    const body = this.body(i);
+    body.translation(this.sv);
+    body.rotation(this.sq);
+    const f = this.namedFrame;
+    const o = 7 * i;
+    const { x, y, z, w } = this.sq;
+    const fx = f[o] as number, fy = f[o + 1] as number, fz = f[o + 2] as number;
+    const tx = 2 * (y * fz - z * fy), ty = 2 * (z * fx - x * fz), tz = 2 * (x * fy - y * fx);
+    out[0] = this.sv.x + fx + w * tx + (y * tz - z * ty) - this.origin[0];
+    out[1] = this.sv.y + fy + w * ty + (z * tx - x * tz) - this.origin[1];
+    out[2] = this.sv.z + fz + w * tz + (x * ty - y * tx) - this.origin[2];
+    const bx = f[o + 3] as number, by = f[o + 4] as number, bz = f[o + 5] as number, bw = f[o + 6] as number;
+    out[3] = w * bx + x * bw + y * bz - z * by;
+    out[4] = w * by - x * bz + y * bw + z * bx;
+    out[5] = w * bz + x * by - y * bx + z * bw;
+    out[6] = w * bw - x * bx - y * by - z * bz;
+  }
+
+  linkIndex(name: string): number {
+    return this.linkFrames.get(name)?.body ?? -1;
+  }
+
+  // -- state setting
+
+  setJoints(pos: ArrayLike<number>, vel: ArrayLike<number>): void {
+    this.qAll.fill(0);
+    this.qdAll.fill(0);
+    for (let k = 0; k < this.numJoints; k++) {
+      const p = pos[k] as number;
+      const v = vel[k] as number;
+      if (!Number.isFinite(p) || !Number.isFinite(v)) throw new Error(`setJoints: joint ${k} (${this.spec.joints[k]?.name}) got position ${p}, velocity ${v}`);
+      this.qAll[this.act[k] as number] = p;
+      this.qdAll[this.act[k] as number] = v;
+    }
+    if (this.dynamic[0]) this.refresh(0);
+    this.applyState(this.rootState());
+    this.actuators.reset(pos);
+  }
+
+  /**
+   * Like `setJoints` for every joint, actuated or not, indexed by child body like
+   * `movableJointNames` (index 0 ignored): how tasks reset passive joints.
+   */
+  setAllJoints(pos: ArrayLike<number>, vel: ArrayLike<number>): void {
+    for (let b = 1; b < this.bodies.length; b++) {
+      const p = pos[b] as number;
+      const v = vel[b] as number;
+      if (!Number.isFinite(p) || !Number.isFinite(v)) throw new Error(`setAllJoints: joint "${this.movableJointNames[b]}" got position ${p}, velocity ${v}`);
+      this.qAll[b] = p;
+      this.qdAll[b] = v;
+    }
+    if (this.dynamic[0]) this.refresh(0);
+    this.applyState(this.rootState());
+    this.actuators.reset(Array.from(this.act, (b) => this.qAll[b] as number));
+  }
+
+  setBase(pos: Readonly<Vec3>, quat: readonly [number, number, number, number], linVel: Readonly<Vec3>, angVel: Readonly<Vec3>): void {
+    if (!this.dynamic[0]) return;
+    for (const x of [...pos, ...quat, ...linVel, ...angVel]) if (!Number.isFinite(x)) throw new Error(`setBase: non-finite value ${x}`);
+    this.readAllJoints(this.qAll, this.qdAll);
+    const o = this.origin;
+    this.applyState({ p: [pos[0] + o[0], pos[1] + o[1], pos[2] + o[2]], q: qNormalize([...quat]), v: [...linVel], w: [...angVel] });
+  }
+
+  /** The root's current pose and origin velocity (from the state array). */
+  private rootState(): FkBody {
+    const st = this.st;
+    const q: Quat = [st[3] as number, st[4] as number, st[5] as number, st[6] as number];
+    const w: Vec3 = [st[10] as number, st[11] as number, st[12] as number];
+    const c = qRotate(q, [this.tree.com[0] as number, this.tree.com[1] as number, this.tree.com[2] as number]);
+    return { p: [st[0] as number, st[1] as number, st[2] as number], q, v: vSub([st[7] as number, st[8] as number, st[9] as number], vCross(w, c)), w };
+  }
+
+  /** Teleports every dynamic body to the forward kinematics of `root` and `qAll`/`qdAll`. */
+  private applyState(root: FkBody): void {
+    forwardKinematics(this.tree, root, this.qAll, this.qdAll, this.st);
+    const st = this.st;
+    for (let b = 0; b < this.bodies.length; b++) {
+      if (!this.dynamic[b]) continue;
+      const body = this.body(b);
+      const o = b * BODY_STRIDE;
+      body.setTranslation({ x: st[o] as number, y: st[o + 1] as number, z: st[o + 2] as number }, true);
+      body.setRotation({ x: st[o + 3] as number, y: st[o + 4] as number, z: st[o + 5] as number, w: st[o + 6] as number }, true);
+      body.setLinvel({ x: st[o + 7] as number, y: st[o + 8] as number, z: st[o + 9] as number }, true);
+      body.setAngvel({ x: st[o + 10] as number, y: st[o + 11] as number, z: st[o + 12] as number }, true);
+    }
+  }
+
+  // -- actuation
+
+  setAction(action: ArrayLike<number>): void {
+    this.actuators.setAction(action);
+  }
+
+  /** Nothing to do: efforts are applied by the joint motors (see `build_actuators.ts`). */
+  prePhysicsStep(dtS: number): void {
+    void dtS;
+  }
+
+  readTorques(out: Float64Array): void {
+    if (this.actuators.positionMode) this.readJoints(this.tqPos, this.tqVel);
+    this.actuators.torques(this.tqPos, this.tqVel, out);
+  }
+
+  /** Position targets (position mode) or effort commands (effort mode) now in force, spec order. */
+  readCommands(out: Float64Array): void {
+    out.set(this.actuators.command);
+  }
+
+  inContact(i: number): boolean {
+    this.body(i);
+    this.contactFound = false;
+    for (const c of this.colliders[i] ?? []) {
+      this.contactCollider = c;
+      this.world.contactPairsWith(c, this.onPair);
+      if (this.contactFound) break;
+    }
+    this.contactCollider = null;
+    return this.contactFound;
+  }
+
+  private readonly onPair = (other: Collider): void => {
+    if (!this.contactFound && this.contactCollider !== null) this.world.contactPair(this.contactCollider, other, this.onManifold);
+  };
+
+  private readonly onManifold = (m: { numContacts(): number; contactImpulse(i: number): number }): void => {
+    const n = m.numContacts();
+    for (let k = 0; k < n && !this.contactFound; k++) if (m.contactImpulse(k) !== 0) this.contactFound = true;
+  };
+
+  // -- randomization and pushes
+
+  applyRandomization(sample: DrSample): void {
+    applyRandomizationTo(this.dr, sample);
+    this.actuators.strength = sample.motor_strength;
+    this.actuators.extraDamping = sample.joint_damping;
+    this.actuators.configure();
+  }
+
+  /** The mass (kg) each body has now, randomization included, `links` order. */
+  massesKg(): number[] {
+    return [...this.dr.massKg];
+  }
+
+  push(i: number, dv: Readonly<Vec3>): void {
+    const body = this.body(i);
+    if (!this.dynamic[i]) return;
+    body.linvel(this.sv);
+    this.sv.x += dv[0];
+    this.sv.y += dv[1];
+    this.sv.z += dv[2];
+    body.setLinvel(this.sv, true);
+  }
+
+  /** Removes the robot's bodies, colliders and joints from the world. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const b of this.bodies) this.world.removeRigidBody(b);
+  }
+
+  // -- internals
+
+  private body(i: number): RigidBody {
+    const b = this.bodies[i];
+    if (b === undefined) throw new RangeError(`body index ${i} is outside [0, ${this.bodies.length})`);
+    if (this.disposed) throw new Error('the robot was disposed');
+    return b;
+  }
+
+  /** Reads the `mask` (READ_* bits) parts of body `b`'s state from Rapier into the state array. */
+  private refresh(b: number, mask = READ_ALL): void {
+    const body = this.body(b);
+    const st = this.st;
+    const o = b * BODY_STRIDE;
+    const v = this.sv;
+    const q = this.sq;
+    if (mask & READ_T) {
+      body.translation(v);
+      st[o] = v.x;
+      st[o + 1] = v.y;
+      st[o + 2] = v.z;
+    }
+    if (mask & READ_Q) {
+      body.rotation(q);
+      st[o + 3] = q.x;
+      st[o + 4] = q.y;
+      st[o + 5] = q.z;
+      st[o + 6] = q.w;
+    }
+    if (mask & READ_V) {
+      body.linvel(v);
+      st[o + 7] = v.x;
+      st[o + 8] = v.y;
+      st[o + 9] = v.z;
+    }
+    if (mask & READ_W) {
+      body.angvel(v);
+      st[o + 10] = v.x;
+      st[o + 11] = v.y;
+      st[o + 12] = v.z;
+    }
+  }
+}
