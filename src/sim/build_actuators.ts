@@ -3,15 +3,17 @@
  * solver applies every joint force as an equal and opposite pair on the two bodies.
  *
  * - Position control: force-based PD motor (Kp·strength, Kd + damping) limited to the effort.
- * - Effort control with joint damping d > 0: a velocity motor with damping d and target
- *   velocity τ/d, i.e. exactly τ − d·q̇ (implicit, so stiff damping stays stable).
- * - Effort control without damping: a velocity motor aimed at an unreachable speed with its
- *   force limit at |τ|: it saturates and applies exactly τ.
+ * - Effort control: a velocity motor aimed at an unreachable speed with its force limit at
+ *   |τ|: it saturates and applies exactly τ. Joint damping d is added explicitly as −d·q̇,
+ *   refreshed before every physics step (`dampingStep`). (A velocity motor with damping d and
+ *   target τ/d would be implicit, but Rapier caps what such a motor delivers: with d = 1e-3 a
+ *   10 N command moved a 1 kg cart at 6% of the right acceleration.)
  *
  * This replaces applying impulses in `prePhysicsStep` (measured: 1–3 Rapier calls per joint
  * per physics step made per-env overhead ~50% of `world.step()` for 256 cartpoles; motor
  * settings change only with the action). Rapier has no motor "off": a motor with zero gains is
- * a velocity lock, so such motors get a zero force limit.
+ * a velocity lock, so such motors get a zero force limit, and passive joints without damping
+ * get no motor at all (no solver work).
  */
 import type { Rapier } from './rapier.ts';
 import type { JointLimit } from './robot_model.ts';
@@ -26,8 +28,8 @@ export const F32_MAX = 3.4028234663852886e38;
 /** Saturating velocity motor for undamped effort control: target speed and damping (SI). */
 const SAT_SPEED = 1e5;
 const SAT_DAMPING = 1e3;
-/** Below this joint damping, effort control uses the saturating motor (the damping is negligible). */
-const MIN_DAMPING = 1e-6;
+/** Joint damping below this is negligible and not applied in effort mode. */
+const MIN_DAMPING = 1e-9;
 
 /** What the actuators need to know of the robot. */
 export interface ActuatorParts {
@@ -53,16 +55,16 @@ export class Actuators {
   readonly positionMode: boolean;
   private readonly p: ActuatorParts;
   private readonly actIndex: Int32Array;
-  /** Effort mode: the target velocity and damping last sent per spec joint (NaN: unknown). */
+  /** Effort mode: the target velocity and force limit last sent per spec joint (NaN: unknown). */
   private readonly sentVel: Float64Array;
-  private readonly sentDamping: Float64Array;
+  private readonly sentForce: Float64Array;
 
   constructor(parts: ActuatorParts) {
     this.p = parts;
     this.positionMode = parts.spec.control_mode === 'position';
     this.command = new Float64Array(parts.act.length);
     this.sentVel = new Float64Array(parts.act.length).fill(NaN);
-    this.sentDamping = new Float64Array(parts.act.length).fill(NaN);
+    this.sentForce = new Float64Array(parts.act.length).fill(NaN);
     this.actIndex = new Int32Array(parts.joints.length).fill(-1);
     parts.act.forEach((b, k) => (this.actIndex[b] = k));
   }
@@ -91,9 +93,21 @@ export class Actuators {
       } else {
         const e = js.action_scale * c * s;
         this.command[k] = e > lim ? lim : e < -lim ? -lim : e;
-        this.sendEffort(k);
+        this.sendEffort(k, 0);
       }
     }
+  }
+
+  /** Effort mode with joint damping: whether `dampingStep` must run before each physics step. */
+  get dampedEffort(): boolean {
+    if (this.positionMode) return false;
+    for (let k = 0; k < this.command.length; k++) if (this.dampingOf(k) >= MIN_DAMPING) return true;
+    return false;
+  }
+
+  /** Effort mode: re-sends every damped joint's force as effort − damping·`vel[k]`. */
+  dampingStep(vel: Float64Array): void {
+    for (let k = 0; k < this.command.length; k++) if (this.dampingOf(k) >= MIN_DAMPING) this.sendEffort(k, vel[k] as number);
   }
 
   /** The actuator torques for joint positions/rates `pos`, `vel` (spec order), into `out`. */
@@ -116,10 +130,11 @@ export class Actuators {
     const { joints, spec, jointLimits, urdfDamping, forceBased } = this.p;
     const s = this.strength;
     this.sentVel.fill(NaN);
-    this.sentDamping.fill(NaN);
+    this.sentForce.fill(NaN);
     for (let b = 1; b < joints.length; b++) {
       const joint = joints[b] as UnitJoint;
       const k = this.actIndex[b] as number;
+      if (k < 0 && !((urdfDamping[b] as number) > 0)) continue;
       joint.configureMotorModel(forceBased);
       if (k < 0) {
         setMotor(joint, 0, 0, urdfDamping[b] as number, F32_MAX);
@@ -127,34 +142,26 @@ export class Actuators {
         const js = spec.joints[k] as JointSpec;
         setMotor(joint, this.command[k] as number, js.kp * s, js.kd + this.dampingOf(k), (jointLimits[k] as JointLimit).effort * s);
       } else {
-        this.sendEffort(k);
+        this.sendEffort(k, 0);
       }
     }
   }
 
-  /** Effort mode: sets spec joint `k`'s motor to apply its effort (see the file comment). */
-  private sendEffort(k: number): void {
+  /** Effort mode: sets spec joint `k`'s motor to apply its effort minus damping at rate `qd`. */
+  private sendEffort(k: number, qd: number): void {
     const joint = this.p.joints[this.p.act[k] as number] as UnitJoint;
-    const e = this.command[k] as number;
     const d = this.dampingOf(k);
-    let vel: number;
-    let damping: number;
-    let maxForce: number;
-    if (d >= MIN_DAMPING) {
-      vel = e / d;
-      damping = d;
-      maxForce = F32_MAX;
-    } else {
-      vel = e > 0 ? SAT_SPEED : e < 0 ? -SAT_SPEED : 0;
-      damping = e === 0 ? 0 : SAT_DAMPING;
-      maxForce = Math.abs(e);
-    }
-    if (vel !== this.sentVel[k] || damping !== this.sentDamping[k]) {
-      joint.configureMotor(0, vel, 0, damping);
+    const e = (this.command[k] as number) - (d >= MIN_DAMPING ? d * qd : 0);
+    const vel = e > 0 ? SAT_SPEED : e < 0 ? -SAT_SPEED : 0;
+    if (vel !== this.sentVel[k]) {
+      joint.configureMotor(0, vel, 0, e === 0 ? 0 : SAT_DAMPING);
       this.sentVel[k] = vel;
-      this.sentDamping[k] = damping;
     }
-    joint.setMotorMaxForce(maxForce);
+    const force = Math.abs(e);
+    if (force !== this.sentForce[k]) {
+      joint.setMotorMaxForce(force);
+      this.sentForce[k] = force;
+    }
   }
 
   /** URDF damping plus randomized extra damping of spec joint `k`. */

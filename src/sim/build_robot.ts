@@ -74,6 +74,8 @@ export class BuiltRobot implements SimRobot {
   private readonly readMask: Uint8Array;
   private readonly act: Int32Array;
   private readonly actuators: Actuators;
+  /** Effort mode with joint damping: prePhysicsStep refreshes the damping force. */
+  private dampedEffort = false;
   private readonly dr: DrState;
   private readonly js = new Float64Array(2);
   private readonly tqPos: Float64Array;
@@ -133,6 +135,7 @@ export class BuiltRobot implements SimRobot {
       gravityDiff: [0, 0, 0],
     };
     this.actuators.reset(spec.joints.map((j) => j.default_pos));
+    this.dampedEffort = this.actuators.dampedEffort;
   }
 
   // -- readout
@@ -277,6 +280,9 @@ export class BuiltRobot implements SimRobot {
   /** Nothing to do: efforts are applied by the joint motors (see `build_actuators.ts`). */
   prePhysicsStep(dtS: number): void {
     void dtS;
+    if (!this.dampedEffort) return;
+    this.readJoints(this.tqPos, this.tqVel);
+    this.actuators.dampingStep(this.tqVel);
   }
 
   readTorques(out: Float64Array): void {
@@ -317,6 +323,7 @@ export class BuiltRobot implements SimRobot {
     this.actuators.strength = sample.motor_strength;
     this.actuators.extraDamping = sample.joint_damping;
     this.actuators.configure();
+    this.dampedEffort = this.actuators.dampedEffort;
   }
 
   /** The mass (kg) each body has now, randomization included, `links` order. */

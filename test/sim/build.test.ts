@@ -257,6 +257,24 @@ describe('dynamics', () => {
     expect(Math.abs(along - pos[0]!)).toBeLessThan(1e-4);
   });
 
+  it('effort mode with joint damping d (1e-5 … 2, log-uniform): a slider follows m·v̇ = F − d·v (2%)', () => {
+    const rng = new Rng(seed, 7);
+    for (let trial = 0; trial < 4; trial++) {
+      const m = rng.uniform(0.5, 3), F = rng.uniform(2, 20), d = 10 ** rng.uniform(-5, Math.log10(2));
+      const model = parseUrdf(`<robot name="s"><link name="base"/><link name="slider"><inertial><mass value="${m}"/><inertia ixx="0.01" ixy="0" ixz="0" iyy="0.01" iyz="0" izz="0.01"/></inertial></link>`
+        + jointXml('j', 'prismatic', 'base', 'slider', '<origin xyz="0 0 1"/>', [1, 0, 0], '<limit lower="-100" upper="100" effort="100" velocity="100"/>') + '</robot>', 's.urdf');
+      const w = world(0.002, [0, 0, 0]);
+      const r = buildRobot(R, w, model, makeSpec('s', [{ name: 'j' }], { mode: 'effort' }), { origin: [0, 0, 0] });
+      r.applyRandomization({ ...nominal(), gravity_z: 0, joint_damping: d });
+      r.setAction([F]);
+      steps(w, [r], 250);
+      const pos = new Float64Array(1), vel = new Float64Array(1);
+      r.readJoints(pos, vel);
+      const theory = (F / d) * (1 - Math.exp((-d * 0.5) / m));
+      expect(Math.abs(vel[0]! / theory - 1), `seed ${seed}: m ${m} F ${F} d ${d}`).toBeLessThan(0.02);
+    }
+  });
+
   it('a compound pendulum from 0.05 rad swings with period 2π·sqrt(I_pivot/(m·g·d)) (2%, dt 1/500 s)', () => {
     const w = world(1 / 500);
     const r = buildRobot(R, w, fixture('pendulum.urdf'), pendulumSpec('position', {}, 1 / 500), { origin: [0, 0, 0] });
