@@ -16,6 +16,7 @@ import {
 import { Actuators, type UnitJoint } from './build_actuators.ts';
 import { applyRandomizationTo, type DrState } from './build_dr.ts';
 import { qNormalize, qRotate, vCross, vSub } from './math.ts';
+import { ContactProbe } from './build_contacts.ts';
 
 /** The Rapier objects `buildRobot` made for one robot, handed to `BuiltRobot`. */
 export interface BuiltParts {
@@ -84,8 +85,7 @@ export class BuiltRobot implements SimRobot {
   private readonly qdAll: Float64Array;
   private readonly sv = { x: 0, y: 0, z: 0 };
   private readonly sq = { x: 0, y: 0, z: 0, w: 1 };
-  private contactFound = false;
-  private contactCollider: Collider | null = null;
+  private readonly contacts: ContactProbe;
   private disposed = false;
 
   constructor(parts: BuiltParts) {
@@ -129,6 +129,7 @@ export class BuiltRobot implements SimRobot {
       spec, joints: this.joints, act: this.act, jointLimits: this.jointLimits, forceBased: parts.forceBased,
       urdfDamping: Float64Array.from(plan.bodies, (b) => b.joint?.damping ?? 0),
     });
+    this.contacts = new ContactProbe(parts.world, parts.colliders, plan.bodies.map((b) => b.colliders.map((c) => c.link)));
     this.dr = {
       plan, bodies: parts.bodies, colliders: parts.colliders, dynamic: this.dynamic, world: parts.world,
       massKg: plan.bodies.map((b) => b.mass.massKg), massScale: 1, addedMassKg: 0, friction: 1, restitution: 0,
@@ -297,24 +298,16 @@ export class BuiltRobot implements SimRobot {
 
   inContact(i: number): boolean {
     this.body(i);
-    this.contactFound = false;
-    for (const c of this.colliders[i] ?? []) {
-      this.contactCollider = c;
-      this.world.contactPairsWith(c, this.onPair);
-      if (this.contactFound) break;
-    }
-    this.contactCollider = null;
-    return this.contactFound;
+    return this.contacts.body(i);
   }
 
-  private readonly onPair = (other: Collider): void => {
-    if (!this.contactFound && this.contactCollider !== null) this.world.contactPair(this.contactCollider, other, this.onManifold);
-  };
+  linkContactIndex(name: string): number {
+    return this.contacts.linkIndex(name);
+  }
 
-  private readonly onManifold = (m: { numContacts(): number; contactImpulse(i: number): number }): void => {
-    const n = m.numContacts();
-    for (let k = 0; k < n && !this.contactFound; k++) if (m.contactImpulse(k) !== 0) this.contactFound = true;
-  };
+  linkInContact(l: number): boolean {
+    return this.contacts.link(l);
+  }
 
   // -- randomization and pushes
 

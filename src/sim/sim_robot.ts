@@ -34,8 +34,21 @@ export interface SimRobot {
   /** The env's origin in the shared world. */
   readonly origin: Readonly<Vec3>;
 
-  /** Actuated joint positions and velocities (spec order) into `pos`, `vel`. */
+  /**
+   * Every body's joint name to its parent, `links` order (`''` for the root): the order of
+   * `readAllJoints` / `setAllJoints`, which also reach joints the spec does not drive.
+   */
+  readonly movableJointNames: readonly string[];
+
+  /**
+   * Actuated joint positions and velocities (spec order) into `pos`, `vel`. Revolute angles,
+   * continuous joints included, are in (−π, π] (no unwrapping).
+   */
   readJoints(pos: Float64Array, vel: Float64Array): void;
+  /** Positions and velocities of every body's joint (`movableJointNames` order; 0 for the root). */
+  readAllJoints(pos: Float64Array, vel: Float64Array): void;
+  /** Like `setJoints`, for every body's joint (`movableJointNames` order; the root's entry is ignored). */
+  setAllJoints(pos: ArrayLike<number>, vel: ArrayLike<number>): void;
   /**
    * Teleports every body to the forward-kinematics pose of these joint positions and gives
    * them the matching velocities, with the root where it is (fixed base) or where `setBase`
@@ -43,13 +56,17 @@ export interface SimRobot {
    */
   setJoints(pos: ArrayLike<number>, vel: ArrayLike<number>): void;
   /**
-   * Root body state into `out` (length ≥ 13): position relative to origin (3), quaternion
-   * xyzw (4), linear velocity (3), angular velocity (3), world frame.
+   * Root link state into `out` (length ≥ 13): position of the root link's frame relative to
+   * origin (3), its orientation quaternion xyzw (4), the linear velocity of that frame's origin
+   * (3), angular velocity (3); world frame.
    */
   readBase(out: Float64Array): void;
   /** Places the root (floating base; ignored for a fixed base) and then re-applies the joint state. */
   setBase(pos: Readonly<Vec3>, quat: readonly [number, number, number, number], linVel: Readonly<Vec3>, angVel: Readonly<Vec3>): void;
-  /** Pose of body `i` into `out` (length ≥ 7): position relative to origin, quaternion xyzw. */
+  /**
+   * Pose of the URDF frame of `links[i].name` (the link that owns body `i`) into `out`
+   * (length ≥ 7): position relative to origin, quaternion xyzw.
+   */
   readLinkPose(i: number, out: Float64Array): void;
   /** Index into `links` of the body that carries URDF link `name` (merged links included); -1 if none. */
   linkIndex(name: string): number;
@@ -66,6 +83,13 @@ export interface SimRobot {
   readTorques(out: Float64Array): void;
   /** Whether body `i` touches anything (the ground) with a non-zero contact impulse. */
   inContact(i: number): boolean;
+  /**
+   * Index for `linkInContact` of URDF link `name`'s own collision shapes — also for a link
+   * welded into another body by a fixed joint, such as a foot into its calf; -1 if it has none.
+   */
+  linkContactIndex(name: string): number;
+  /** Whether the shapes behind `linkContactIndex` index `l` touch anything with a non-zero impulse. */
+  linkInContact(l: number): boolean;
 
   /** Applies a sampled set of randomized physical parameters (masses, friction, gains, gravity…). */
   applyRandomization(sample: DrSample): void;

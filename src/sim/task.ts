@@ -16,7 +16,13 @@ export interface SignalSpec {
   name: string;
   /** Unit, e.g. `m`, `rad`, `rad/s`, `1` (dimensionless), `N`. */
   unit: string;
-  /** Observation noise scale at obs_noise = 1 (uniform in ±noise, same unit). Default 0. */
+  /**
+   * Scale from the physical quantity (in `unit`) to the number the policy sees:
+   * observed = scale · quantity (legged_gym's obs_scales). For actions: quantity = scale ·
+   * action, e.g. a joint offset in rad = 0.25 · action. Default 1.
+   */
+  scale?: number;
+  /** Observation noise at obs_noise = 1: uniform in ±noise, in observed (scaled) units. Default 0. */
   noise?: number;
 }
 
@@ -28,7 +34,7 @@ export interface TaskContext {
   rng: Rng;
   /** Global env index (across workers). */
   envIndex: number;
-  /** Physics step (s) and decimation of the robot spec, for tasks that integrate. */
+  /** Control period (s) of the robot spec: the time one `evaluate` covers. */
   controlDtS: number;
 }
 
@@ -48,7 +54,11 @@ export interface TaskEnv {
   reset(): void;
   /** Called with the policy's action (clipped to ±action_clip) every control step, before physics; for tasks that track actions. */
   onAction?(action: Float32Array): void;
-  /** Writes the noise-free observation (length obs_dim). */
+  /**
+   * Writes the noise-free observation (length obs_dim). The runner calls it right after
+   * `evaluate` (no physics in between) or right after `reset`, so state read in `evaluate`
+   * may be reused.
+   */
   observe(out: Float32Array): void;
   /** After the physics of a control step: reward, terms and termination. */
   evaluate(out: TaskStepResult): void;
