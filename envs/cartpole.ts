@@ -3,13 +3,15 @@
  * pushing its cart along a rail with up to 10 N. +1 per step alive; the episode ends when the
  * pole leans past 12° or the cart leaves ±2.4 m, and is truncated after 500 steps of 20 ms.
  *
- * Signs: x and the force are positive toward +x; the pole angle is the hinge's rotation about
- * +y, 0 upright and positive when the tip leans toward +x, so a positive angle is corrected by
- * a positive force (the cart is driven under the pole).
+ * Signs: x and the force are positive toward +x; the pole angle is the URDF hinge's angle
+ * (rotation about +y, which turns the pole's +z toward +x), 0 upright and positive when the tip
+ * leans toward +x, so a positive angle is corrected by a positive force (the cart is driven
+ * under the pole). The hinge is not driven, so its state is read and reset through
+ * `readAllJoints` / `setAllJoints`.
  */
 import type { TaskContext, TaskEnv, TaskSpec, TaskStepResult } from '../src/sim/task.ts';
-import type { Vec3 } from '../src/sim/robot_model.ts';
-import { expectJoints, jointAxisInBody, randomization, relativeQuat, requireLink, signal, sumTerms, twistAngle, wrapAngle } from './common.ts';
+import type { SimRobot } from '../src/sim/sim_robot.ts';
+import { expectActionScales, expectJoints, randomization, requireMovableJoint, signal, sumTerms } from './common.ts';
 
 /** Termination thresholds and reset ranges, shared with the tests and docs/tasks.md. */
 export const CARTPOLE_LIMITS = {
@@ -21,117 +23,55 @@ export const CARTPOLE_LIMITS = {
   resetNoise: 0.05,
 } as const;
 
-/**
- * Reads and sets the pole's hinge, which the robot spec does not drive. `SimRobot` offers no
- * state access for unactuated joints, so the angle is read off the cart's and the pole's
- * orientations, the rate is the angle's change over the last control step (exact for
- * Rapier's symplectic integration at one physics step per control step), and a reset velocity
- * is given as a push on the pole. `setJoints` puts the hinge at 0, so the reset angle is 0.
- * Everything that works around the missing access lives here, to be replaced by plain joint
- * reads and writes once `SimRobot` covers unactuated joints.
- */
-class PoleHinge {
-  readonly cart: number;
-  readonly pole: number;
-  private readonly axis: Vec3;
-  private readonly pose = new Float64Array(7);
-  private readonly cartQuat = new Float64Array(4);
-  private readonly rel = new Float64Array(4);
-  /** Δθ̇ / Δv and Δẋ / Δv of a push Δv on the pole (see the constructor). */
-  private readonly pushGain: number;
-  private readonly cartPushGain: number;
-
-  constructor(private readonly ctx: TaskContext) {
-    const { robot } = ctx;
-    this.cart = requireLink(robot, 'cartpole', 'cart');
-    this.pole = requireLink(robot, 'cartpole', 'pole');
-    this.axis = jointAxisInBody(robot.model, 'hinge');
-    // An impulsive push Δv on the pole's COM (height l over the hinge, pole mass m, inertia I
-    // about its COM; cart mass M) gives the pole Δθ̇ = m·Δv·l·M/D and the cart Δẋ = m·Δv·I/D,
-    // D = (M+m)(I+m·l²) − m²l². Scaling every mass leaves both ratios unchanged. This robot's
-    // hinge turns about y with the pole along +z, so a push along +x turns it positively.
-    const poleLink = robot.model.links.find((l) => l.name === 'pole');
-    const cartLink = robot.model.links.find((l) => l.name === 'cart');
-    const m = poleLink?.inertial?.massKg ?? 0.1;
-    const I = poleLink?.inertial?.iyy ?? m / 12;
-    const l = poleLink?.inertial?.origin.xyz[2] ?? 0.5;
-    const M = cartLink?.inertial?.massKg ?? 1;
-    const D = (M + m) * (I + m * l * l) - m * m * l * l;
-    this.pushGain = (m * l * M) / D;
-    this.cartPushGain = (m * I) / D;
-  }
-
-  /** The hinge angle (rad, wrapped) from the bodies' orientations. */
-  angle(): number {
-    const robot = this.ctx.robot;
-    robot.readLinkPose(this.cart, this.pose);
-    this.cartQuat.set(this.pose.subarray(3, 7));
-    robot.readLinkPose(this.pole, this.pose);
-    relativeQuat(this.cartQuat, this.pose, this.rel, 0, 3);
-    return twistAngle(this.rel, this.axis);
-  }
-
-  /**
-   * Starts the pole upright turning at `rateRadS`, the cart at `x` moving at `v` (the push on
-   * the pole moves the cart a little too; the cart's set velocity compensates).
-   */
-  reset(x: number, v: number, rateRadS: number, pos: Float64Array, vel: Float64Array): void {
-    const dv = rateRadS / this.pushGain;
-    pos[0] = x;
-    vel[0] = v - this.cartPushGain * dv;
-    this.ctx.robot.setJoints(pos, vel);
-    if (dv !== 0) this.ctx.robot.push(this.pole, [dv, 0, 0]);
-  }
-}
+/** Force (N) = 10 × action: the slider's `action_scale` in `robots/cartpole.json`. */
+const ACTIONS = [signal('slider_force', 'N', { scale: 10 })];
 
 class CartpoleEnv implements TaskEnv {
-  private readonly pos = new Float64Array(1);
-  private readonly vel = new Float64Array(1);
-  private readonly hinge: PoleHinge;
-  private readonly dtS: number;
-  /** State as of the last reset or evaluate: x, ẋ, θ, θ̇. */
-  private x = 0;
-  private xDot = 0;
-  private theta = 0;
-  private thetaDot = 0;
+  private readonly robot: SimRobot;
+  /** Every body's joint state (`movableJointNames` order), and where the slider and the hinge sit in it. */
+  private readonly pos: Float64Array;
+  private readonly vel: Float64Array;
+  private readonly slider: number;
+  private readonly hinge: number;
 
   constructor(private readonly ctx: TaskContext) {
-    expectJoints(ctx.robot, 'cartpole', ['slider']);
-    this.hinge = new PoleHinge(ctx);
-    this.dtS = ctx.controlDtS;
+    const robot = ctx.robot;
+    expectJoints(robot, 'cartpole', ['slider']);
+    expectActionScales(robot, 'cartpole', ACTIONS);
+    this.robot = robot;
+    this.slider = requireMovableJoint(robot, 'cartpole', 'slider');
+    this.hinge = requireMovableJoint(robot, 'cartpole', 'hinge');
+    this.pos = new Float64Array(robot.movableJointNames.length);
+    this.vel = new Float64Array(robot.movableJointNames.length);
   }
 
+  /** x, ẋ, θ, θ̇ each uniform in ±0.05 (gym), the rest of the robot at rest. */
   reset(): void {
     const { rng } = this.ctx;
     const n = CARTPOLE_LIMITS.resetNoise;
-    const x = rng.uniform(-n, n);
-    const v = rng.uniform(-n, n);
-    const rate = rng.uniform(-n, n);
-    this.hinge.reset(x, v, rate, this.pos, this.vel);
-    this.x = x;
-    this.xDot = v;
-    this.theta = this.hinge.angle();
-    this.thetaDot = rate;
+    this.pos.fill(0);
+    this.vel.fill(0);
+    this.pos[this.slider] = rng.uniform(-n, n);
+    this.vel[this.slider] = rng.uniform(-n, n);
+    this.pos[this.hinge] = rng.uniform(-n, n);
+    this.vel[this.hinge] = rng.uniform(-n, n);
+    this.robot.setAllJoints(this.pos, this.vel);
   }
 
   observe(out: Float32Array): void {
-    out[0] = this.x;
-    out[1] = this.xDot;
-    out[2] = this.theta;
-    out[3] = this.thetaDot;
+    this.robot.readAllJoints(this.pos, this.vel);
+    out[0] = this.pos[this.slider] as number;
+    out[1] = this.vel[this.slider] as number;
+    out[2] = this.pos[this.hinge] as number;
+    out[3] = this.vel[this.hinge] as number;
   }
 
   evaluate(out: TaskStepResult): void {
-    this.ctx.robot.readJoints(this.pos, this.vel);
-    const theta = this.hinge.angle();
-    this.thetaDot = wrapAngle(theta - this.theta) / this.dtS;
-    this.theta = theta;
-    this.x = this.pos[0] as number;
-    this.xDot = this.vel[0] as number;
+    this.robot.readAllJoints(this.pos, this.vel);
     out.terms[0] = 1;
     sumTerms(out);
     const L = CARTPOLE_LIMITS;
-    out.terminated = !(Math.abs(theta) <= L.poleAngleRad && Math.abs(this.x) <= L.cartPosM);
+    out.terminated = !(Math.abs(this.pos[this.hinge] as number) <= L.poleAngleRad && Math.abs(this.pos[this.slider] as number) <= L.cartPosM);
   }
 }
 
@@ -141,15 +81,16 @@ export const cartpole: TaskSpec = {
   robot: 'cartpole',
   maxEpisodeSteps: 500,
   observations: [
-    signal('cart_pos', 'm', 0.005),
-    signal('cart_vel', 'm/s', 0.02),
-    signal('pole_angle', 'rad', 0.002),
-    signal('pole_angvel', 'rad/s', 0.02),
+    signal('cart_pos', 'm', { noise: 0.005 }),
+    signal('cart_vel', 'm/s', { noise: 0.02 }),
+    signal('pole_angle', 'rad', { noise: 0.002 }),
+    signal('pole_angvel', 'rad/s', { noise: 0.02 }),
   ],
-  actions: [signal('slider_force', 'N')],
+  actions: ACTIONS,
   rewardTerms: ['alive'],
   dr: randomization({
     mass_scale: [0.8, 1.2],
+    joint_damping: [0, 0.05],
     motor_strength: [0.9, 1.1],
     latency_steps: [0, 1],
     obs_noise: [0, 1],

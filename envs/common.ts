@@ -1,8 +1,8 @@
 /**
- * Small helpers the task files share: angle and quaternion arithmetic for reading joint angles
- * off body poses, builders for named observation/action signals, the randomization defaults a
- * task starts from, and checks that a robot is the one a task expects. Nothing here knows a
- * particular task or the physics engine.
+ * Small helpers the task files share: angle and quaternion arithmetic, builders for named
+ * observation/action signals, the randomization defaults a task starts from, checks that a
+ * robot is the one a task expects, and where a link's points sit on the body that carries it.
+ * Nothing here knows a particular task or the physics engine.
  */
 import type { SignalSpec, TaskStepResult } from '../src/sim/task.ts';
 import type { SimRobot } from '../src/sim/sim_robot.ts';
@@ -15,26 +15,6 @@ import { NOMINAL, type DomainRandomization } from '../src/sim/randomize.ts';
 export function wrapAngle(a: number): number {
   const w = a - 2 * Math.PI * Math.floor((a + Math.PI) / (2 * Math.PI));
   return w === -Math.PI ? Math.PI : w;
-}
-
-/**
- * The angle (rad, in (-π, π]) of the rotation `q` about the unit `axis`: the twist part of a
- * swing–twist split, exact when `q` turns about `axis` only. `q` is read at `offset`, xyzw.
- */
-export function twistAngle(q: ArrayLike<number>, axis: Readonly<Vec3>, offset = 0): number {
-  const proj = (q[offset] as number) * axis[0] + (q[offset + 1] as number) * axis[1] + (q[offset + 2] as number) * axis[2];
-  return wrapAngle(2 * Math.atan2(proj, q[offset + 3] as number));
-}
-
-/** `conj(a) ⊗ b`: the rotation of `b` seen from frame `a` (e.g. a child body relative to its parent). */
-export function relativeQuat(a: ArrayLike<number>, b: ArrayLike<number>, out: Quat | Float64Array = [0, 0, 0, 1], aOffset = 0, bOffset = 0): Quat | Float64Array {
-  const ax = -(a[aOffset] as number), ay = -(a[aOffset + 1] as number), az = -(a[aOffset + 2] as number), aw = a[aOffset + 3] as number;
-  const bx = b[bOffset] as number, by = b[bOffset + 1] as number, bz = b[bOffset + 2] as number, bw = b[bOffset + 3] as number;
-  out[0] = aw * bx + ax * bw + ay * bz - az * by;
-  out[1] = aw * by - ax * bz + ay * bw + az * bx;
-  out[2] = aw * bz + ax * by - ay * bx + az * bw;
-  out[3] = aw * bw - ax * bx - ay * by - az * bz;
-  return out;
 }
 
 /** Rotates `v` by the quaternion `q` (read at `qOffset`), writing into `out`. */
@@ -58,19 +38,33 @@ export function projectedGravity(q: ArrayLike<number>, out: Vec3 | Float64Array 
 
 // -- signals
 
-/** One named signal. */
-export function signal(name: string, unit: string, noise = 0): SignalSpec {
-  return noise > 0 ? { name, unit, noise } : { name, unit };
+/** What a signal may carry besides its name and unit (see `SignalSpec`). */
+export interface SignalOptions {
+  /** observed = scale · quantity; for actions quantity = scale · action. Default 1. */
+  scale?: number;
+  /** Uniform observation noise at obs_noise = 1, in observed (scaled) units. Default 0. */
+  noise?: number;
 }
 
-/** One signal per joint, named `<joint>_<suffix>` (e.g. `elbow_vel`), all with the same unit and noise. */
-export function jointSignals(joints: readonly string[], suffix: string, unit: string, noise = 0): SignalSpec[] {
-  return joints.map((j) => signal(`${j}_${suffix}`, unit, noise));
+/** One named signal; `scale` and `noise` are left out of the spec when they are the defaults. */
+export function signal(name: string, unit: string, opts: SignalOptions = {}): SignalSpec {
+  const { scale = 1, noise = 0 } = opts;
+  if (!Number.isFinite(scale) || scale === 0) throw new Error(`signal ${name}: scale ${scale} must be finite and non-zero`);
+  if (!Number.isFinite(noise) || noise < 0) throw new Error(`signal ${name}: noise ${noise} must be finite and >= 0`);
+  const s: SignalSpec = { name, unit };
+  if (scale !== 1) s.scale = scale;
+  if (noise > 0) s.noise = noise;
+  return s;
+}
+
+/** One signal per joint, named `<joint>_<suffix>` (e.g. `elbow_vel`), all with the same unit, scale and noise. */
+export function jointSignals(joints: readonly string[], suffix: string, unit: string, opts: SignalOptions = {}): SignalSpec[] {
+  return joints.map((j) => signal(`${j}_${suffix}`, unit, opts));
 }
 
 /** `cos_<joint>` and `sin_<joint>` per joint, in that order per joint: a wrap-free angle encoding. */
 export function cosSinSignals(joints: readonly string[], noise = 0): SignalSpec[] {
-  return joints.flatMap((j) => [signal(`cos_${j}`, '1', noise), signal(`sin_${j}`, '1', noise)]);
+  return joints.flatMap((j) => [signal(`cos_${j}`, '1', { noise }), signal(`sin_${j}`, '1', { noise })]);
 }
 
 // -- randomization and rewards
@@ -97,6 +91,19 @@ export function expectJoints(robot: SimRobot, task: string, joints: readonly str
   }
 }
 
+/**
+ * Throws unless each action's declared `scale` is its joint's `action_scale` in the robot spec
+ * (what `setAction` multiplies by), so the task's published action units are the ones applied.
+ */
+export function expectActionScales(robot: SimRobot, task: string, actions: readonly SignalSpec[]): void {
+  robot.spec.joints.forEach((j, k) => {
+    const a = actions[k];
+    if (!a || (a.scale ?? 1) !== j.action_scale) {
+      throw new Error(`task ${task}: action ${a?.name ?? k} declares scale ${a?.scale ?? 1}, robot ${robot.spec.name} joint ${j.name} has action_scale ${j.action_scale}`);
+    }
+  });
+}
+
 /** Index of the body carrying URDF link `name`; throws naming the task when the robot has none. */
 export function requireLink(robot: SimRobot, task: string, name: string): number {
   const i = robot.linkIndex(name);
@@ -105,25 +112,29 @@ export function requireLink(robot: SimRobot, task: string, name: string): number
 }
 
 /**
- * Where URDF link `name`'s frame origin sits in the frame of the body that carries it. Body
- * frames are as `src/sim/build_plan.ts` makes them: origin at the owning link's frame, axes
- * those of the root at the reference configuration (all joints at 0). Zero for an owning link.
+ * Index of joint `name` in `robot.movableJointNames` (the order of `readAllJoints` /
+ * `setAllJoints`), for joints the spec does not drive; throws naming the task when there is none.
  */
-export function offsetInBody(robot: SimRobot, task: string, name: string): Vec3 {
-  const body = robot.links[requireLink(robot, task, name)];
-  if (!body) throw new Error(`task ${task}: body of link "${name}" missing`);
-  const p = refPose(robot.model, name).p;
-  const o = refPose(robot.model, body.name).p;
-  return [p[0] - o[0], p[1] - o[1], p[2] - o[2]];
+export function requireMovableJoint(robot: SimRobot, task: string, name: string): number {
+  const i = name === '' ? -1 : robot.movableJointNames.indexOf(name);
+  if (i < 0) throw new Error(`task ${task}: robot ${robot.spec.name} has no movable joint "${name}" (has ${robot.movableJointNames.filter(Boolean).join(', ')})`);
+  return i;
 }
 
-/** A joint's unit axis in its bodies' frames (the same in parent and child, see `offsetInBody`). */
-export function jointAxisInBody(model: RobotModel, jointName: string): Vec3 {
-  const j = model.joints.find((jt) => jt.name === jointName);
-  if (!j) throw new Error(`robot ${model.name} has no joint "${jointName}"`);
-  const a = rotateVec(refPose(model, j.child).q, j.axis);
-  const n = Math.hypot(a[0] as number, a[1] as number, a[2] as number);
-  return [(a[0] as number) / n, (a[1] as number) / n, (a[2] as number) / n];
+/**
+ * Where a point fixed to URDF link `name` (its frame origin, or `point` in its frame) sits in
+ * the frame of the link that owns its body: the frame `SimRobot.readLinkPose` reports for that
+ * body. It is `point` itself for an owning link.
+ */
+export function offsetInOwner(robot: SimRobot, task: string, name: string, point: Readonly<Vec3> = [0, 0, 0]): Vec3 {
+  const body = robot.links[requireLink(robot, task, name)];
+  if (!body) throw new Error(`task ${task}: body of link "${name}" missing`);
+  const l = refPose(robot.model, name);
+  const o = refPose(robot.model, body.name);
+  const r = rotateVec(l.q, point);
+  const d: Vec3 = [l.p[0] + (r[0] as number) - o.p[0], l.p[1] + (r[1] as number) - o.p[1], l.p[2] + (r[2] as number) - o.p[2]];
+  const out = rotateVec(o.q, d, [0, 0, 0], 0, true);
+  return [out[0] as number, out[1] as number, out[2] as number];
 }
 
 /** Pose of URDF link `name`'s frame in the root link's frame with every joint at 0. */

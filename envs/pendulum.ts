@@ -1,13 +1,14 @@
 /**
  * Pendulum swing-up (gym Pendulum-v1 in Rapier): a 1 m, 1 kg rod on a hinge whose 2 N·m torque
  * limit is well under the 4.9 N·m gravity can exert, so the policy has to pump energy by swinging
- * before it can balance the rod upright. Never terminates; 200 steps of 20 ms.
+ * before it can balance the rod upright. Never terminates; 500 steps of 20 ms (10 s, gym's
+ * episode time; a bang-bang swing-up takes about 3.6 s, leaving time to hold the rod up).
  *
  * θ is the hinge angle wrapped to (-π, π]: 0 = upright, ±π = hanging; θ > 0 leans the tip toward
  * +x (right-handed about +y), and a positive torque accelerates θ upward.
  */
 import type { TaskContext, TaskEnv, TaskSpec, TaskStepResult } from '../src/sim/task.ts';
-import { cosSinSignals, expectJoints, randomization, signal, sumTerms, wrapAngle } from './common.ts';
+import { cosSinSignals, expectActionScales, expectJoints, randomization, signal, sumTerms, wrapAngle } from './common.ts';
 
 /** Reset ranges, shared with the tests and docs/tasks.md. */
 export const PENDULUM_RESET = {
@@ -21,6 +22,9 @@ export const PENDULUM_RESET = {
 const W_VEL = 0.1;
 const W_TORQUE = 0.001;
 
+/** Torque (N·m) = 2 × action: the hinge's `action_scale` in `robots/pendulum.json`. */
+const ACTIONS = [signal('hinge_torque', 'N·m', { scale: 2 })];
+
 class PendulumEnv implements TaskEnv {
   private readonly pos = new Float64Array(1);
   private readonly vel = new Float64Array(1);
@@ -30,6 +34,7 @@ class PendulumEnv implements TaskEnv {
 
   constructor(private readonly ctx: TaskContext) {
     expectJoints(ctx.robot, 'pendulum', ['hinge']);
+    expectActionScales(ctx.robot, 'pendulum', ACTIONS);
     this.scale = (ctx.robot.spec.joints[0] as { action_scale: number }).action_scale;
     this.effortLimit = ctx.robot.jointLimits[0]?.effort ?? Infinity;
   }
@@ -71,9 +76,9 @@ export const pendulum: TaskSpec = {
   name: 'pendulum',
   description: 'swing a torque-limited rod up from any angle and hold it upright (gym Pendulum-style cost)',
   robot: 'pendulum',
-  maxEpisodeSteps: 200,
-  observations: [...cosSinSignals(['hinge'], 0.01), signal('hinge_vel', 'rad/s', 0.05)],
-  actions: [signal('hinge_torque', 'N·m')],
+  maxEpisodeSteps: 500,
+  observations: [...cosSinSignals(['hinge'], 0.01), signal('hinge_vel', 'rad/s', { noise: 0.05 })],
+  actions: ACTIONS,
   rewardTerms: ['angle', 'velocity', 'torque'],
   dr: randomization({
     mass_scale: [0.9, 1.1],

@@ -15,15 +15,22 @@ import { QUADRUPED_ACTION_SCALE, QUADRUPED_JOINTS, QUADRUPED_NOISE, QUADRUPED_OB
 const S = QUADRUPED_OBS_SCALES;
 const N = QUADRUPED_NOISE;
 
-/** `unit` annotated with the observation scale, and noise in observed units. */
+/**
+ * An observed quantity in `unit`, times legged_gym's observation `scale`; `noise` is given in
+ * `unit` (legged_gym's noise_scales) and declared in observed units, noise × scale, as
+ * legged_gym's noise vector has it.
+ */
 function scaled(name: string, unit: string, scale: number, noise = 0): SignalSpec {
-  return signal(name, scale === 1 ? unit : `${unit} ×${scale}`, noise * scale);
+  return signal(name, unit, { scale, noise: noise * scale });
 }
 
 const xyz = ['x', 'y', 'z'] as const;
 
-/** Actions and last actions: target offset (rad) × 1/action_scale. */
-const ACTION_UNIT = `rad ×${1 / QUADRUPED_ACTION_SCALE}`;
+/**
+ * Actions: joint target offsets from the default pose, rad = 0.25 × action (the joints'
+ * `action_scale`, checked when an env is created).
+ */
+const actions = jointSignals(QUADRUPED_JOINTS, 'target_offset', 'rad', { scale: QUADRUPED_ACTION_SCALE });
 
 /** The 48 observed numbers, legged_gym's order. */
 const observations: SignalSpec[] = [
@@ -35,7 +42,9 @@ const observations: SignalSpec[] = [
   scaled('command_yaw_rate', 'rad/s', S.angVel),
   ...QUADRUPED_JOINTS.map((j) => scaled(`${j}_pos`, 'rad', S.dofPos, N.dofPos)),
   ...QUADRUPED_JOINTS.map((j) => scaled(`${j}_vel`, 'rad/s', S.dofVel, N.dofVel)),
-  ...jointSignals(QUADRUPED_JOINTS, 'last_action', ACTION_UNIT),
+  // the policy's own previous action as it produced it (dimensionless): not a target in rad,
+  // which the joint limits may have clamped
+  ...jointSignals(QUADRUPED_JOINTS, 'last_action', '1'),
 ];
 
 /** The task. */
@@ -45,7 +54,7 @@ export const quadruped: TaskSpec = {
   robot: 'quadruped',
   maxEpisodeSteps: 1000,
   observations,
-  actions: jointSignals(QUADRUPED_JOINTS, 'target_offset', ACTION_UNIT),
+  actions,
   rewardTerms: QUADRUPED_REWARD_TERMS,
   dr: randomization({
     friction: [0.5, 1.25],

@@ -95,8 +95,6 @@ export const QUADRUPED_CONFIG = {
   minBaseHeightM: 0.15,
   /** Terminate beyond this roll or pitch, rad. */
   maxTiltRad: 1.0,
-  /** A touching body's link counts as in contact within this height of the ground, m (see quadruped_contacts.ts). */
-  contactToleranceM: 0.005,
   /** Clip the step's reward (before termination) at 0 (legged_gym `only_positive_rewards`). */
   onlyPositiveRewards: true,
 } as const;

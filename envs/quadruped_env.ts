@@ -8,7 +8,7 @@ import type { Rng } from '../src/sim/rng.ts';
 import type { TaskContext, TaskEnv, TaskStepResult } from '../src/sim/task.ts';
 import type { Quat, Vec3 } from '../src/sim/robot_model.ts';
 import { expectJoints, requireLink } from './common.ts';
-import { LinkContact } from './quadruped_contacts.ts';
+import { LegContacts } from './quadruped_contacts.ts';
 import {
   QUADRUPED_ACTION_SCALE, QUADRUPED_CONFIG as C, QUADRUPED_JOINTS, QUADRUPED_LEGS, QUADRUPED_OBS_SCALES as S,
   QUADRUPED_REWARD_TERMS, QUADRUPED_REWARD_WEIGHTS, type QuadrupedWeightedTerm,
@@ -32,10 +32,8 @@ export class QuadrupedEnv implements TaskEnv {
   private readonly softLower = new Float64Array(NJ);
   private readonly softUpper = new Float64Array(NJ);
   private readonly trunkBody: number;
-  /** Per leg: the foot, and the thigh and calf whose ground contact the collision term counts. */
-  private readonly feet: LinkContact[];
-  private readonly thighs: LinkContact[];
-  private readonly calves: LinkContact[];
+  /** Feet (air time), thighs and calves (the collision term), by URDF link. */
+  private readonly legs: LegContacts;
 
   // -- state, refreshed by `readState`
   private readonly base = new Float64Array(13);
@@ -93,10 +91,7 @@ export class QuadrupedEnv implements TaskEnv {
       this.softUpper[j] = mid + half;
     }
     this.trunkBody = requireLink(robot, 'quadruped', 'trunk');
-    const tol = C.contactToleranceM;
-    this.feet = QUADRUPED_LEGS.map((l) => new LinkContact(robot, 'quadruped', `${l}_foot`, tol));
-    this.thighs = QUADRUPED_LEGS.map((l) => new LinkContact(robot, 'quadruped', `${l}_thigh`, tol));
-    this.calves = QUADRUPED_LEGS.map((l) => new LinkContact(robot, 'quadruped', `${l}_calf`, tol));
+    this.legs = new LegContacts(robot, 'quadruped', QUADRUPED_LEGS);
   }
 
   reset(): void {
@@ -115,8 +110,7 @@ export class QuadrupedEnv implements TaskEnv {
     this.spawnPos[2] = this.robot.spec.base.spawn_height_m ?? 0.35;
     this.robot.setBase(this.spawnPos, this.level, this.linVel, this.angVel);
     // stretched legs reach lower than the default pose: lift the base so no foot starts in the ground
-    let lowest = Infinity;
-    for (const f of this.feet) lowest = Math.min(lowest, f.clearance());
+    const lowest = this.legs.lowestFootClearance();
     if (lowest < C.resetFootClearanceM) {
       this.spawnPos[2] += C.resetFootClearanceM - lowest;
       this.robot.setBase(this.spawnPos, this.level, this.linVel, this.angVel);
@@ -234,17 +228,10 @@ export class QuadrupedEnv implements TaskEnv {
     this.gravB[2] = -r22;
   }
 
-  /** Ground contact of feet, thighs and calves; a calf and its foot share one body, queried once. */
+  /** Contact of each foot, and how many thighs and calves touch. */
   private readContacts(): void {
-    let shins = 0;
-    for (let f = 0; f < NF; f++) {
-      const foot = this.feet[f]!, thigh = this.thighs[f]!, calf = this.calves[f]!;
-      const calfBody = this.robot.inContact(calf.bodyIndex);
-      this.footContact[f] = foot.bodyIndex === calf.bodyIndex ? (foot.touches(calfBody) ? 1 : 0) : (foot.inContact() ? 1 : 0);
-      if (calf.touches(calfBody)) shins++;
-      if (thigh.inContact()) shins++;
-    }
-    this.shinContacts = shins;
+    for (let f = 0; f < NF; f++) this.footContact[f] = this.legs.footInContact(f) ? 1 : 0;
+    this.shinContacts = this.legs.shinsInContact();
   }
 
   /** Trunk on the ground, base too low, or roll/pitch beyond the limit. */

@@ -8,7 +8,7 @@
  */
 import type { TaskContext, TaskEnv, TaskSpec, TaskStepResult } from '../src/sim/task.ts';
 import type { Vec3 } from '../src/sim/robot_model.ts';
-import { cosSinSignals, expectJoints, jointSignals, offsetInBody, randomization, requireLink, rotateVec, signal, sumTerms } from './common.ts';
+import { cosSinSignals, expectActionScales, expectJoints, jointSignals, offsetInOwner, randomization, requireLink, rotateVec, signal, sumTerms } from './common.ts';
 
 const JOINTS = ['shoulder', 'elbow'] as const;
 
@@ -24,6 +24,9 @@ export const REACHER_RESET = {
   targetMinM: 0.05,
   targetMaxM: 0.2,
 } as const;
+
+/** Torques (N·m) = action × the joints' `action_scale` in `robots/reacher.json`. */
+const ACTIONS = [signal('shoulder_torque', 'N·m', { scale: 0.3 }), signal('elbow_torque', 'N·m', { scale: 0.1 })];
 
 class ReacherEnv implements TaskEnv {
   private readonly pos = new Float64Array(2);
@@ -45,8 +48,9 @@ class ReacherEnv implements TaskEnv {
 
   constructor(private readonly ctx: TaskContext) {
     expectJoints(ctx.robot, 'reacher', JOINTS);
+    expectActionScales(ctx.robot, 'reacher', ACTIONS);
     this.tipBody = requireLink(ctx.robot, 'reacher', 'fingertip');
-    this.tipOffset = offsetInBody(ctx.robot, 'reacher', 'fingertip');
+    this.tipOffset = offsetInOwner(ctx.robot, 'reacher', 'fingertip');
     this.shoulderBody = requireLink(ctx.robot, 'reacher', 'upper_arm');
   }
 
@@ -120,13 +124,13 @@ export const reacher: TaskSpec = {
   maxEpisodeSteps: 50,
   observations: [
     ...cosSinSignals(JOINTS, 0.005),
-    ...jointSignals(JOINTS, 'vel', 'rad/s', 0.05),
+    ...jointSignals(JOINTS, 'vel', 'rad/s', { noise: 0.05 }),
     signal('target_x', 'm'),
     signal('target_y', 'm'),
-    signal('fingertip_minus_target_x', 'm', 0.002),
-    signal('fingertip_minus_target_y', 'm', 0.002),
+    signal('fingertip_minus_target_x', 'm', { noise: 0.002 }),
+    signal('fingertip_minus_target_y', 'm', { noise: 0.002 }),
   ],
-  actions: [signal('shoulder_torque', 'N·m'), signal('elbow_torque', 'N·m')],
+  actions: ACTIONS,
   rewardTerms: ['distance', 'control'],
   dr: randomization({
     mass_scale: [0.8, 1.2],

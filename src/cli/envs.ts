@@ -20,8 +20,8 @@ export function describeTask(task: TaskSpec) {
     control_mode: spec.control_mode,
     max_episode_steps: task.maxEpisodeSteps,
     episode_s: task.maxEpisodeSteps * spec.control_dt_s,
-    observations: task.observations.map((s) => ({ name: s.name, unit: s.unit, noise: s.noise ?? 0 })),
-    actions: task.actions.map((s) => ({ name: s.name, unit: s.unit })),
+    observations: task.observations.map((s) => ({ name: s.name, unit: s.unit, scale: s.scale ?? 1, noise: s.noise ?? 0 })),
+    actions: task.actions.map((s) => ({ name: s.name, unit: s.unit, scale: s.scale ?? 1 })),
     reward_terms: [...task.rewardTerms],
     dr: task.dr,
   };
@@ -42,8 +42,8 @@ export function envsCommand(): Command {
         all.map((t) => [t.name, t.obs_dim, t.act_dim, `${1 / t.control_dt_s} Hz`, `${t.episode_s} s`, t.robot, t.description])));
       for (const t of all) {
         console.log(`\n${t.name}`);
-        console.log(`  observations: ${t.observations.map((o) => `${o.name} [${o.unit}]`).join(', ')}`);
-        console.log(`  actions:      ${t.actions.map((a) => `${a.name} [${a.unit}]`).join(', ')}`);
+        console.log(`  observations: ${t.observations.map((o) => `${o.name} [${withScale(o.unit, o.scale)}]`).join(', ')}`);
+        console.log(`  actions:      ${t.actions.map((a) => `${a.name} [${withScale(a.unit, a.scale)}]`).join(', ')}`);
         console.log(`  reward terms: ${t.reward_terms.join(', ')}`);
         console.log(`  randomization: ${describeDr(t.dr)}`);
       }
@@ -56,4 +56,9 @@ function describeDr(dr: DomainRandomization): string {
     .filter((k) => dr[k][0] !== NOMINAL[k][0] || dr[k][1] !== NOMINAL[k][1])
     .map((k) => (dr[k][0] === dr[k][1] ? `${k} ${dr[k][0]}` : `${k} ${dr[k][0]}..${dr[k][1]}`));
   return parts.join(', ') || 'none';
+}
+
+/** `m/s` or, with a scale, `m/s, ×2` (observed = 2 · quantity; for actions: quantity = scale · action). */
+function withScale(unit: string, scale: number): string {
+  return scale === 1 ? unit : `${unit}, ×${scale}`;
 }

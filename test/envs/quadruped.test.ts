@@ -9,7 +9,6 @@ import type { RobotModel } from '../../src/sim/robot_model.ts';
 import type { TaskEnv, TaskStepResult } from '../../src/sim/task.ts';
 import { quadruped } from '../../envs/quadruped.ts';
 import { QUADRUPED_CONFIG, QUADRUPED_JOINTS, QUADRUPED_LEGS, QUADRUPED_REWARD_WEIGHTS } from '../../envs/quadruped_config.ts';
-import { LinkContact } from '../../envs/quadruped_contacts.ts';
 
 const spec: LoadedRobotSpec = loadRobotSpec('quadruped');
 const model: RobotModel = loadUrdf(spec.urdfPath);
@@ -87,6 +86,8 @@ function tiltRad(robot: BuiltRobot): { roll: number; pitch: number; height: numb
   };
 }
 const freshSeed = () => Math.floor(Math.random() * 2 ** 31);
+/** Whether URDF link `name`'s own collision shapes touch anything. */
+const linkTouches = (robot: BuiltRobot, name: string) => robot.linkInContact(robot.linkContactIndex(name));
 const term = (name: string) => quadruped.rewardTerms.indexOf(name);
 
 describe('robots/quadruped', () => {
@@ -126,6 +127,19 @@ describe('quadruped task', () => {
     expect(noise('RR_hip_joint_vel')).toBeCloseTo(1.5 * 0.05, 12);
     expect(noise('command_vx')).toBe(0);
     expect(noise('FL_hip_joint_last_action')).toBe(0);
+    // physical units, legged_gym's obs_scales as `scale`; the last action is the policy's own (dimensionless) output
+    const sig = (name: string) => quadruped.observations.find((o) => o.name === name);
+    const unitScale = (name: string) => [sig(name)?.unit, sig(name)?.scale ?? 1];
+    expect(unitScale('base_lin_vel_y')).toEqual(['m/s', 2]);
+    expect(unitScale('base_ang_vel_x')).toEqual(['rad/s', 0.25]);
+    expect(unitScale('projected_gravity_x')).toEqual(['1', 1]);
+    expect(unitScale('command_vy')).toEqual(['m/s', 2]);
+    expect(unitScale('command_yaw_rate')).toEqual(['rad/s', 0.25]);
+    expect(unitScale('RL_thigh_joint_pos')).toEqual(['rad', 1]);
+    expect(unitScale('FR_calf_joint_vel')).toEqual(['rad/s', 0.05]);
+    expect(unitScale('RR_calf_joint_last_action')).toEqual(['1', 1]);
+    // an action is a target offset in units of 0.25 rad, the spec's action_scale
+    quadruped.actions.forEach((a, j) => expect([a.unit, a.scale]).toEqual(['rad', spec.joints[j]!.action_scale]));
     expect(quadruped.rewardTerms).toEqual([...Object.keys(QUADRUPED_REWARD_WEIGHTS), 'positive_clip']);
     expect(quadruped.maxEpisodeSteps * spec.control_dt_s).toBeCloseTo(20, 9);
   });
@@ -149,11 +163,13 @@ describe('quadruped task', () => {
         expect(t.height).toBeLessThan(hi);
         expect(Math.abs(t.roll)).toBeLessThan(maxTilt);
         expect(Math.abs(t.pitch)).toBeLessThan(maxTilt);
-        // standing: four feet down, nothing else touching
+        // standing: four feet down, no thigh or calf touching (the feet are welded into the calves' bodies)
         expect(Math.abs(e.out.terms[term('collision')]!)).toBe(0);
         for (const l of QUADRUPED_LEGS) {
-          expect(new LinkContact(e.robot, 'test', `${l}_foot`, QUADRUPED_CONFIG.contactToleranceM).inContact()).toBe(true);
-          expect(new LinkContact(e.robot, 'test', `${l}_calf`, QUADRUPED_CONFIG.contactToleranceM).inContact()).toBe(false);
+          expect(linkTouches(e.robot, `${l}_foot`), `${l}_foot`).toBe(true);
+          expect(linkTouches(e.robot, `${l}_calf`), `${l}_calf`).toBe(false);
+          expect(linkTouches(e.robot, `${l}_thigh`), `${l}_thigh`).toBe(false);
+          expect(e.robot.inContact(e.robot.linkIndex(`${l}_calf`)), `${l}_calf body`).toBe(true);
         }
         // projected gravity ≈ straight down in the base frame
         expect(Math.abs(e.obs[6]!)).toBeLessThan(maxTilt);
@@ -162,6 +178,24 @@ describe('quadruped task', () => {
       }
     });
   }
+
+  it('tells thighs and calves on the ground from feet: a robot lying on its side is charged the collision term', () => {
+    const { world, envs } = makeEnvs(4, freshSeed());
+    placeDefault(envs);
+    // two rolled onto the left side, two onto the right, dropped from 6 cm holding the default
+    // pose: they come to rest on the lower legs' thighs (later they may tip onto their backs)
+    envs.forEach((e, i) => {
+      const s = (i % 2 === 0 ? 1 : -1) * Math.SQRT1_2;
+      e.robot.setBase([0, 0, 0.2], [s, 0, 0, Math.SQRT1_2], [0, 0, 0], [0, 0, 0]);
+    });
+    for (let s = 0; s < 25; s++) step(world, envs, zeroAction);
+    for (const e of envs) {
+      const shins = QUADRUPED_LEGS.flatMap((l) => [`${l}_thigh`, `${l}_calf`]).filter((n) => linkTouches(e.robot, n));
+      expect(shins.length).toBeGreaterThan(0);
+      expect(e.out.terms[term('collision')]).toBeCloseTo(-1 * shins.length * spec.control_dt_s, 12);
+      expect(Math.abs(tiltRad(e.robot).roll)).toBeGreaterThan(1);
+    }
+  });
 
   it('mostly stands up from legged_gym\'s random resets with zero actions', () => {
     // reset: joints default × U(0.5, 1.5), base velocity ±0.5 m/s and rad/s; at Kp 20 about 1 in 100 falls
