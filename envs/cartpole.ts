@@ -33,6 +33,8 @@ class CartpoleEnv implements TaskEnv {
   private readonly vel: Float64Array;
   private readonly slider: number;
   private readonly hinge: number;
+  /** True between `evaluate` and `observe`: the joint state just read is still current. */
+  private fresh = false;
 
   constructor(private readonly ctx: TaskContext) {
     const robot = ctx.robot;
@@ -56,10 +58,12 @@ class CartpoleEnv implements TaskEnv {
     this.pos[this.hinge] = rng.uniform(-n, n);
     this.vel[this.hinge] = rng.uniform(-n, n);
     this.robot.setAllJoints(this.pos, this.vel);
+    this.fresh = false;
   }
 
   observe(out: Float32Array): void {
-    this.robot.readAllJoints(this.pos, this.vel);
+    if (!this.fresh) this.robot.readAllJoints(this.pos, this.vel);
+    this.fresh = false;
     out[0] = this.pos[this.slider] as number;
     out[1] = this.vel[this.slider] as number;
     out[2] = this.pos[this.hinge] as number;
@@ -68,6 +72,7 @@ class CartpoleEnv implements TaskEnv {
 
   evaluate(out: TaskStepResult): void {
     this.robot.readAllJoints(this.pos, this.vel);
+    this.fresh = true;
     out.terms[0] = 1;
     sumTerms(out);
     const L = CARTPOLE_LIMITS;

@@ -11,7 +11,7 @@ export interface BenchSimConfig {
   env: string;
   envs: number;
   workers: number;
-  /** Control steps timed (after a warm-up of min(20, steps) steps). */
+  /** Control steps timed, after `WARMUP_STEPS` untimed ones (JIT tier-up of the env code). */
   steps: number;
   seed?: number;
   randomize?: boolean;
@@ -37,13 +37,16 @@ export interface BenchSimResult {
   overhead: number;
 }
 
+/** Untimed steps first: the workers' JavaScript reaches its optimized tier within about 100 steps. */
+export const WARMUP_STEPS = 100;
+
 /** Runs the benchmark; the vec env is closed before returning. */
 export async function benchSim(cfg: BenchSimConfig): Promise<BenchSimResult> {
   const vec = await VecEnv.create({ task: cfg.env, numEnvs: cfg.envs, numWorkers: cfg.workers, seed: cfg.seed ?? 0, randomize: cfg.randomize ?? true, dr: cfg.dr });
   try {
     const rng = new Rng(cfg.seed ?? 0, 0x5eed);
     const actions = vec.buffers.actions;
-    const warmup = Math.min(20, cfg.steps);
+    const warmup = WARMUP_STEPS;
     const stepOnce = async () => {
       for (let i = 0; i < actions.length; i++) actions[i] = 2 * rng.next() - 1;
       await vec.step();

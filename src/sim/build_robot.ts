@@ -73,6 +73,9 @@ export class BuiltRobot implements SimRobot {
   /** Dynamic bodies whose state `readJoints` needs, and which parts of it (READ_* bits) per body. */
   private readonly readSet: Int32Array;
   private readonly readMask: Uint8Array;
+  /** The same for `readAllJoints` (every body's joint). */
+  private readonly readSetAll: Int32Array;
+  private readonly readMaskAll: Uint8Array;
   private readonly act: Int32Array;
   private readonly actuators: Actuators;
   /** Effort mode with joint damping: prePhysicsStep refreshes the damping force. */
@@ -122,6 +125,8 @@ export class BuiltRobot implements SimRobot {
     this.jointLimits = plan.actuatedBodies.map((b) => ({ ...(plan.bodies[b]?.joint?.limit as JointLimit) }));
     this.readMask = readMasks(this.tree, this.act, this.dynamic);
     this.readSet = Int32Array.from([...this.readMask.keys()].filter((b) => this.readMask[b] !== 0));
+    this.readMaskAll = readMasks(this.tree, Int32Array.from({ length: n - 1 }, (_, i) => i + 1), this.dynamic);
+    this.readSetAll = Int32Array.from([...this.readMaskAll.keys()].filter((b) => this.readMaskAll[b] !== 0));
     this.tqPos = new Float64Array(this.numJoints);
     this.tqVel = new Float64Array(this.numJoints);
     for (let b = 0; b < n; b++) this.refresh(b);
@@ -158,7 +163,8 @@ export class BuiltRobot implements SimRobot {
    */
   readAllJoints(pos: Float64Array, vel: Float64Array): void {
     const n = this.bodies.length;
-    for (let b = 0; b < n; b++) if (this.dynamic[b]) this.refresh(b);
+    const rs = this.readSetAll;
+    for (let i = 0; i < rs.length; i++) this.refresh(rs[i] as number, this.readMaskAll[rs[i] as number] as number);
     pos[0] = 0;
     vel[0] = 0;
     for (let b = 1; b < n; b++) {
