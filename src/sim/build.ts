@@ -14,11 +14,11 @@ import type { Collider, Rapier, RigidBody, World } from './rapier.ts';
 import type { Geometry, RobotModel, Vec3 } from './robot_model.ts';
 import type { LoadedRobotSpec } from './robot_spec.ts';
 import { planRobot, type BodyPlan, type ColliderPlan, type RobotPlan } from './build_plan.ts';
-import { BuiltRobot } from './build_robot.ts';
+import { BuiltRobot, type StepClock } from './build_robot.ts';
 import type { UnitJoint } from './build_actuators.ts';
 import { qFromAxisAngle, qMul, qRotate, vAdd, type RigidPose } from './math.ts';
 
-export { BuiltRobot } from './build_robot.ts';
+export { BuiltRobot, type StepClock } from './build_robot.ts';
 export type { UnitJoint } from './build_actuators.ts';
 
 /** Collision groups (Rapier `InteractionGroups`: membership in the high 16 bits, filter in the low). */
@@ -76,6 +76,12 @@ export function createGround(R: Rapier, world: World, opts: GroundConfig = {}): 
 export interface BuildConfig {
   /** Where this env's robot lives in the shared world (m). */
   origin: Vec3;
+  /**
+   * The world's step counter. When given, joint-state reads between two counts are served from
+   * a cache (evaluate, observe and the damping of the next step read once); whoever steps the
+   * world must bump it after every `world.step()`. Without it every read asks Rapier.
+   */
+  clock?: StepClock;
 }
 
 /**
@@ -103,7 +109,7 @@ export function buildRobot(R: Rapier, world: World, model: RobotModel, spec: Loa
     throw e;
   }
   const joints = plan.bodies.map((b, i) => (b.joint === null ? null : createJoint(R, world, plan, i, bodies)));
-  return new BuiltRobot({ world, model, spec, origin: [...origin], plan, bodies, joints, colliders, forceBased: R.MotorModel.ForceBased });
+  return new BuiltRobot({ world, model, spec, origin: [...origin], plan, bodies, joints, colliders, forceBased: R.MotorModel.ForceBased, clock: opts.clock ?? null });
 }
 
 function bodyDesc(R: Rapier, b: BodyPlan, rootPose: RigidPose, fixed: boolean) {

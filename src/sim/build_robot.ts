@@ -19,6 +19,11 @@ import { qNormalize, qRotate, vCross, vSub } from './math.ts';
 import { ContactProbe } from './build_contacts.ts';
 
 /** The Rapier objects `buildRobot` made for one robot, handed to `BuiltRobot`. */
+/** A counter of `world.step()` calls, shared by the robots of one world (see `BuildConfig.clock`). */
+export interface StepClock {
+  steps: number;
+}
+
 export interface BuiltParts {
   world: World;
   model: RobotModel;
@@ -33,6 +38,8 @@ export interface BuiltParts {
   colliders: Collider[][];
   /** The Rapier enum value of `MotorModel.ForceBased`. */
   forceBased: number;
+  /** The world's step counter, for caching joint-state reads within a step (see `BuildConfig.clock`). */
+  clock: StepClock | null;
 }
 
 /**
@@ -76,6 +83,10 @@ export class BuiltRobot implements SimRobot {
   /** The same for `readAllJoints` (every body's joint). */
   private readonly readSetAll: Int32Array;
   private readonly readMaskAll: Uint8Array;
+  private readonly clock: StepClock | null;
+  /** Clock count at which the state `readJoints` / `readAllJoints` need was last read (-1: stale). */
+  private readAt = -1;
+  private readAllAt = -1;
   private readonly act: Int32Array;
   private readonly actuators: Actuators;
   /** Effort mode with joint damping: prePhysicsStep refreshes the damping force. */
@@ -95,6 +106,7 @@ export class BuiltRobot implements SimRobot {
     const { plan, spec } = parts;
     const n = plan.bodies.length;
     this.world = parts.world;
+    this.clock = parts.clock;
     this.model = parts.model;
     this.spec = spec;
     this.origin = [...parts.origin];
@@ -147,8 +159,12 @@ export class BuiltRobot implements SimRobot {
   // -- readout
 
   readJoints(pos: Float64Array, vel: Float64Array): void {
-    const rs = this.readSet;
-    for (let i = 0; i < rs.length; i++) this.refresh(rs[i] as number, this.readMask[rs[i] as number] as number);
+    const now = this.clock ? this.clock.steps : -2;
+    if (now !== this.readAt && now !== this.readAllAt) {
+      const rs = this.readSet;
+      for (let i = 0; i < rs.length; i++) this.refresh(rs[i] as number, this.readMask[rs[i] as number] as number);
+      if (this.clock) this.readAt = now;
+    }
     const js = this.js;
     for (let k = 0; k < this.act.length; k++) {
       jointState(this.tree, this.st, this.act[k] as number, js);
@@ -163,8 +179,12 @@ export class BuiltRobot implements SimRobot {
    */
   readAllJoints(pos: Float64Array, vel: Float64Array): void {
     const n = this.bodies.length;
-    const rs = this.readSetAll;
-    for (let i = 0; i < rs.length; i++) this.refresh(rs[i] as number, this.readMaskAll[rs[i] as number] as number);
+    const now = this.clock ? this.clock.steps : -2;
+    if (now !== this.readAllAt) {
+      const rs = this.readSetAll;
+      for (let i = 0; i < rs.length; i++) this.refresh(rs[i] as number, this.readMaskAll[rs[i] as number] as number);
+      if (this.clock) this.readAllAt = now;
+    }
     pos[0] = 0;
     vel[0] = 0;
     for (let b = 1; b < n; b++) {
@@ -265,6 +285,7 @@ export class BuiltRobot implements SimRobot {
 
   /** Teleports every dynamic body to the forward kinematics of `root` and `qAll`/`qdAll`. */
   private applyState(root: FkBody): void {
+    this.readAt = this.readAllAt = -1;
     forwardKinematics(this.tree, root, this.qAll, this.qdAll, this.st);
     const st = this.st;
     for (let b = 0; b < this.bodies.length; b++) {
@@ -284,7 +305,7 @@ export class BuiltRobot implements SimRobot {
     this.actuators.setAction(action);
   }
 
-  /** Nothing to do: efforts are applied by the joint motors (see `build_actuators.ts`). */
+  /** Effort mode with joint damping: refreshes each damped joint's force for the current rate. */
   prePhysicsStep(dtS: number): void {
     void dtS;
     if (!this.dampedEffort) return;
@@ -333,6 +354,7 @@ export class BuiltRobot implements SimRobot {
   push(i: number, dv: Readonly<Vec3>): void {
     const body = this.body(i);
     if (!this.dynamic[i]) return;
+    this.readAt = this.readAllAt = -1;
     body.linvel(this.sv);
     this.sv.x += dv[0];
     this.sv.y += dv[1];

@@ -7,7 +7,7 @@
  * arrays, which the vec env places in SharedArrayBuffers.
  */
 import { loadRapier, type World } from './rapier.ts';
-import { createGround, createWorld, buildRobot, type BuiltRobot } from './build.ts';
+import { createGround, createWorld, buildRobot, type BuiltRobot, type StepClock } from './build.ts';
 import { loadUrdf } from './urdf.ts';
 import { loadRobotSpec, type LoadedRobotSpec } from './robot_spec.ts';
 import { Rng } from './rng.ts';
@@ -139,8 +139,11 @@ export class EnvGroup {
   private readonly actScratch: Float32Array;
   private readonly obsScratch: Float32Array;
   private readonly noiseScale: Float64Array;
+  /** Counts world steps so robots can cache joint-state reads within one step. */
+  private readonly clock: StepClock;
 
-  private constructor(cfg: EnvGroupConfig, spec: LoadedRobotSpec, world: World, slots: EnvSlot[], buffers: EnvBuffers) {
+  private constructor(cfg: EnvGroupConfig, spec: LoadedRobotSpec, world: World, clock: StepClock, slots: EnvSlot[], buffers: EnvBuffers) {
+    this.clock = clock;
     this.task = cfg.task;
     this.spec = spec;
     this.world = world;
@@ -175,10 +178,11 @@ export class EnvGroup {
     const buffers = cfg.buffers ?? allocateBuffers(cfg.numEnvs, dims);
     const cols = Math.max(1, Math.ceil(Math.sqrt(cfg.numEnvs)));
     const slots: EnvSlot[] = [];
+    const clock: StepClock = { steps: 0 };
     for (let i = 0; i < cfg.numEnvs; i++) {
       const envIndex = cfg.firstEnvIndex + i;
       const origin: Vec3 = [(i % cols) * task.envSpacingM, Math.floor(i / cols) * task.envSpacingM, 0];
-      const robot = buildRobot(R, world, model, spec, { origin });
+      const robot = buildRobot(R, world, model, spec, { origin, clock });
       const rng = new Rng(cfg.seed, envIndex);
       const taskEnv = task.create({ robot, rng, envIndex, controlDtS: spec.control_dt_s });
       slots.push({
@@ -186,7 +190,7 @@ export class EnvGroup {
         queue: new Float32Array((cfg.dr.latency_steps[1] + 1) * dims.actDim), queueHead: 0, stepsToPush: 0,
       });
     }
-    const group = new EnvGroup(cfg, spec, world, slots, buffers);
+    const group = new EnvGroup(cfg, spec, world, clock, slots, buffers);
     group.resetAll();
     return group;
   }
@@ -245,6 +249,7 @@ export class EnvGroup {
         for (i = 0; i < this.numEnvs; i++) this.slot(i).robot.prePhysicsStep(dt);
         i = -1;
         this.world.step();
+        this.clock.steps++;
       }
       for (i = 0; i < this.numEnvs; i++) this.finishStep(i);
     } catch (e) {
@@ -275,7 +280,10 @@ export class EnvGroup {
 
   /** `count` bare `world.step()` calls on this group's world (the benchmark's baseline). */
   stepPhysicsOnly(count: number): void {
-    for (let k = 0; k < count; k++) this.world.step();
+    for (let k = 0; k < count; k++) {
+      this.world.step();
+      this.clock.steps++;
+    }
   }
 
   /** Frees the world. The group is unusable afterwards. */
