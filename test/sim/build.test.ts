@@ -446,6 +446,36 @@ describe('replay and bookkeeping', () => {
     expect(bitEqual(rollout(make, 300, act), rollout(make, 300, act)), `seed ${seed}`).toBe(true);
   });
 
+  it('with a step clock, cached joint reads equal fresh ones after every step and after setJoints', () => {
+    const rng = new Rng(seed, 9);
+    const clock = { steps: 0 };
+    const w = world(0.002);
+    const spec = pendulumSpec('effort');
+    const cached = buildRobot(R, w, fixture('pendulum.urdf'), spec, { origin: [0, 0, 0], clock });
+    const plain = buildRobot(R, w, fixture('pendulum.urdf'), spec, { origin: [3, 0, 0] });
+    const a = [new Float64Array(1), new Float64Array(1)] as const, b = [new Float64Array(1), new Float64Array(1)] as const;
+    for (let s = 0; s < 200; s++) {
+      if (s % 50 === 0) {
+        const q = rng.uniform(-1, 1), qd = rng.uniform(-2, 2);
+        cached.readJoints(a[0], a[1]); // fill the cache, then teleport: the next read must see the new state
+        cached.setJoints([q], [qd]);
+        plain.setJoints([q], [qd]);
+        cached.readJoints(a[0], a[1]);
+        expect(Math.abs(a[0][0]! - q)).toBeLessThan(1e-6); // Rapier keeps f32 poses
+      }
+      const u = rng.uniform(-1, 1);
+      cached.setAction([u]);
+      plain.setAction([u]);
+      w.step();
+      clock.steps++;
+      cached.readJoints(a[0], a[1]);
+      cached.readJoints(a[0], a[1]); // second read in the same step: from the cache
+      plain.readJoints(b[0], b[1]);
+      expect(a[0][0], `seed ${seed} step ${s}`).toBe(b[0][0]);
+      expect(a[1][0], `seed ${seed} step ${s}`).toBe(b[1][0]);
+    }
+  });
+
   it('setAction rejects non-finite entries naming the index; dispose removes the robot', () => {
     const w = world();
     const spec = makeSpec('cartpole', [{ name: 'slider' }, { name: 'hinge' }], { mode: 'effort' });
