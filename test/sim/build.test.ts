@@ -452,7 +452,8 @@ describe('replay and bookkeeping', () => {
     const w = world(0.002);
     const spec = pendulumSpec('effort');
     const cached = buildRobot(R, w, fixture('pendulum.urdf'), spec, { origin: [0, 0, 0], clock });
-    const plain = buildRobot(R, w, fixture('pendulum.urdf'), spec, { origin: [3, 0, 0] });
+    const w2 = world(0.002); // same origin as `cached`, own world: replays must be bit-identical
+    const plain = buildRobot(R, w2, fixture('pendulum.urdf'), spec, { origin: [0, 0, 0] });
     const a = [new Float64Array(1), new Float64Array(1)] as const, b = [new Float64Array(1), new Float64Array(1)] as const;
     for (let s = 0; s < 200; s++) {
       if (s % 50 === 0) {
@@ -467,6 +468,7 @@ describe('replay and bookkeeping', () => {
       cached.setAction([u]);
       plain.setAction([u]);
       w.step();
+      w2.step();
       clock.steps++;
       cached.readJoints(a[0], a[1]);
       cached.readJoints(a[0], a[1]); // second read in the same step: from the cache
