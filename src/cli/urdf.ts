@@ -25,6 +25,18 @@ export function urdfCommand(): Command {
       console.log(d.finite
         ? `drop test: ${d.seconds} s from ${d.start_height_m.toFixed(2)} m → root at ${d.final_height_m.toFixed(3)} m, peak speed ${d.max_speed_m_s.toFixed(2)} m/s`
         : 'drop test: the simulation produced non-finite values (check masses and inertias)');
-      if (r.warnings.length) console.log(`warnings:\n${r.warnings.map((w) => `  - ${w}`).join('\n')}`);
+      const warnings = collapseVisualMeshes(r.warnings);
+      if (warnings.length) console.log(`warnings:\n${warnings.map((w) => `  - ${w}`).join('\n')}`);
     });
+}
+
+/** One line for all "visual mesh … is not loaded" warnings (a robot can have dozens); the rest as they are. */
+function collapseVisualMeshes(warnings: string[]): string[] {
+  const visual = warnings.filter((w) => /visual mesh .* is not loaded/.test(w));
+  if (visual.length <= 1) return warnings;
+  const files = [...new Set(visual.map((w) => /visual mesh (\S+)/.exec(w)?.[1]?.split('/').at(-1) ?? '?'))];
+  return [
+    ...warnings.filter((w) => !visual.includes(w)),
+    `${visual.length} visual meshes not loaded (visuals are not simulated): ${files.slice(0, 8).join(', ')}${files.length > 8 ? ', …' : ''}`,
+  ];
 }

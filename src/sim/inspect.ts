@@ -66,7 +66,7 @@ export async function inspectUrdf(file: string): Promise<UrdfReport> {
         effort: finiteOrNull(j.limit?.effort), velocity: finiteOrNull(j.limit?.velocity),
         damping: j.dynamics.damping, friction: j.dynamics.friction,
       })),
-      total_mass_kg: totalMassKg(model),
+      total_mass_kg: Number(totalMassKg(model).toPrecision(12)), // drop float-sum noise such as 12.454000000000002
       dof: model.joints.filter((j) => MOVABLE.has(j.type)).length,
       bodies: robot.links.length,
       warnings: [...model.warnings, ...robot.warnings],
