@@ -8,6 +8,7 @@ import type { SignalSpec, TaskStepResult } from '../src/sim/task.ts';
 import type { SimRobot } from '../src/sim/sim_robot.ts';
 import type { Quat, RobotModel, Vec3 } from '../src/sim/robot_model.ts';
 import { NOMINAL, type DomainRandomization } from '../src/sim/randomize.ts';
+import { qMul } from '../src/sim/math.ts';
 
 // -- angles and quaternions (xyzw, as SimRobot reports them)
 
@@ -147,19 +148,8 @@ export function refPose(model: RobotModel, name: string): { p: Vec3; q: Quat } {
     // parent_T_child ∘ (child_T_name)
     const r = rotateVec(j.origin.quat, p);
     p = [r[0] + j.origin.xyz[0], r[1] + j.origin.xyz[1], r[2] + j.origin.xyz[2]];
-    q = quatMul(j.origin.quat, q);
+    q = qMul(j.origin.quat, q);
     link = j.parent;
   }
   return { p, q };
-}
-
-function quatMul(a: Readonly<Quat>, b: Readonly<Quat>): Quat {
-  const [ax, ay, az, aw] = a;
-  const [bx, by, bz, bw] = b;
-  return [
-    aw * bx + ax * bw + ay * bz - az * by,
-    aw * by - ax * bz + ay * bw + az * bx,
-    aw * bz + ax * by - ay * bx + az * bw,
-    aw * bw - ax * bx - ay * by - az * bz,
-  ];
 }
