@@ -82,6 +82,30 @@ export function sumTerms(out: TaskStepResult): void {
   out.reward = r;
 }
 
+// -- saved state
+
+/** Typed arrays a task env saves (see `TaskEnv.saveState`). */
+export type StateArrays = Record<string, Float64Array | Uint8Array>;
+
+/** Copies of `arrays` for a task env's `saveState`. */
+export function copyStateArrays<T extends StateArrays>(arrays: T): T {
+  return Object.fromEntries(Object.entries(arrays).map(([k, a]) => [k, a.slice()])) as T;
+}
+
+/**
+ * Copies the arrays of a saved task state into `into`, key by key, after checking them all:
+ * a missing key, another array type or another length is an error naming the task and key.
+ */
+export function loadStateArrays(task: string, state: unknown, into: StateArrays): void {
+  if (typeof state !== 'object' || state === null) throw new Error(`task ${task}: saved state must be an object, got ${state === null ? 'null' : typeof state}`);
+  const s = state as Record<string, unknown>;
+  for (const [key, a] of Object.entries(into)) {
+    const got = s[key];
+    if (!(got instanceof a.constructor) || (got as typeof a).length !== a.length) throw new Error(`task ${task}: saved state ${key} must be a ${a.constructor.name} of ${a.length}`);
+  }
+  for (const [key, a] of Object.entries(into)) a.set(s[key] as typeof a);
+}
+
 // -- robot checks and geometry
 
 /** Throws unless the robot drives exactly `joints`, in this order (the task's action layout). */

@@ -7,7 +7,7 @@ import type { SimRobot } from '../src/sim/sim_robot.ts';
 import type { Rng } from '../src/sim/rng.ts';
 import type { TaskContext, TaskEnv, TaskStepResult } from '../src/sim/task.ts';
 import type { Quat, Vec3 } from '../src/sim/robot_model.ts';
-import { expectJoints, requireLink } from './common.ts';
+import { copyStateArrays, expectJoints, loadStateArrays, requireLink } from './common.ts';
 import { LegContacts } from './quadruped_contacts.ts';
 import {
   QUADRUPED_ACTION_SCALE, QUADRUPED_CONFIG as C, QUADRUPED_JOINTS, QUADRUPED_LEGS, QUADRUPED_OBS_SCALES as S,
@@ -193,8 +193,29 @@ export class QuadrupedEnv implements TaskEnv {
     if (++this.steps % this.resampleSteps === 0) this.resampleCommands();
   }
 
+  /** Commands, the last actions and joint rates, the feet's air time and contact memory, the step count. */
+  saveState(): unknown {
+    return { ...copyStateArrays(this.memory()), steps: this.steps };
+  }
+
+  loadState(state: unknown): void {
+    const steps = (state as { steps?: unknown } | null)?.steps;
+    if (!Number.isInteger(steps) || (steps as number) < 0) throw new Error(`task quadruped: saved state steps must be a count, got ${String(steps)}`);
+    loadStateArrays('quadruped', state, this.memory());
+    this.steps = steps as number;
+    this.stateFresh = false;
+  }
+
   info(): Record<string, number> {
     return { command_vx: this.commands[0]!, command_vy: this.commands[1]!, command_yaw_rate: this.commands[2]! };
+  }
+
+  /** The arrays that carry over between control steps (`saveState`). */
+  private memory() {
+    return {
+      commands: this.commands, action: this.action, lastAction: this.lastAction, lastQd: this.lastQd,
+      airTimeS: this.airTimeS, lastContact: this.lastContact,
+    };
   }
 
   /** Commands from legged_gym's ranges; small linear commands become zero (stand still). */

@@ -8,7 +8,9 @@
  */
 import type { TaskContext, TaskEnv, TaskSpec, TaskStepResult } from '../src/sim/task.ts';
 import type { Vec3 } from '../src/sim/robot_model.ts';
-import { cosSinSignals, expectActionScales, expectJoints, jointSignals, offsetInOwner, randomization, requireLink, rotateVec, signal, sumTerms } from './common.ts';
+import {
+  cosSinSignals, expectActionScales, expectJoints, jointSignals, loadStateArrays, offsetInOwner, randomization, requireLink, rotateVec, signal, sumTerms,
+} from './common.ts';
 
 const JOINTS = ['shoulder', 'elbow'] as const;
 
@@ -100,6 +102,19 @@ class ReacherEnv implements TaskEnv {
     out.terms[1] = -this.ctrlCost;
     sumTerms(out);
     out.terminated = false;
+  }
+
+  /** The target and the shoulder axis position (set at reset). */
+  saveState(): unknown {
+    return { target: Float64Array.of(this.targetX, this.targetY), shoulder: Float64Array.from(this.shoulder) };
+  }
+
+  loadState(state: unknown): void {
+    const s = { target: new Float64Array(2), shoulder: new Float64Array(3) };
+    loadStateArrays('reacher', state, s);
+    this.targetX = s.target[0] as number;
+    this.targetY = s.target[1] as number;
+    for (let k = 0; k < 3; k++) this.shoulder[k] = s.shoulder[k] as number;
   }
 
   info(): Record<string, number> {

@@ -44,6 +44,15 @@ export interface ActuatorParts {
   forceBased: number;
 }
 
+/** What `Actuators.saveState` captures (spec joint order; typed arrays keep NaN exact). */
+export interface ActuatorState {
+  command: Float64Array;
+  sentVel: Float64Array;
+  sentForce: Float64Array;
+  strength: number;
+  extraDamping: number;
+}
+
 /** Commands, gains and motor settings of one robot's joints. */
 export class Actuators {
   /** Motor strength (scale on Kp, effort limits and effort commands). */
@@ -67,6 +76,35 @@ export class Actuators {
     this.sentForce = new Float64Array(parts.act.length).fill(NaN);
     this.actIndex = new Int32Array(parts.joints.length).fill(-1);
     parts.act.forEach((b, k) => (this.actIndex[b] = k));
+  }
+
+  /**
+   * The JS side of the actuators for a checkpoint: commands, strength and damping, and effort
+   * mode's last-sent motor settings (NaN where unknown). The motors themselves live in the
+   * Rapier world and are saved with its snapshot.
+   */
+  saveState(): ActuatorState {
+    return {
+      command: this.command.slice(), sentVel: this.sentVel.slice(), sentForce: this.sentForce.slice(),
+      strength: this.strength, extraDamping: this.extraDamping,
+    };
+  }
+
+  /** Restores `saveState`'s values without touching the motors (the world snapshot holds them). */
+  loadState(s: ActuatorState): void {
+    const n = this.command.length;
+    for (const key of ['command', 'sentVel', 'sentForce'] as const) {
+      const a = s[key];
+      if (!(a instanceof Float64Array) || a.length !== n) throw new Error(`actuator state: ${key} must be a Float64Array of ${n}`);
+    }
+    for (const key of ['strength', 'extraDamping'] as const) {
+      if (typeof s[key] !== 'number') throw new Error(`actuator state: ${key} must be a number`);
+    }
+    this.command.set(s.command);
+    this.sentVel.set(s.sentVel);
+    this.sentForce.set(s.sentForce);
+    this.strength = s.strength;
+    this.extraDamping = s.extraDamping;
   }
 
   /** Position targets = `pos` clamped to the limits (position mode) or zero efforts; motors reconfigured. */

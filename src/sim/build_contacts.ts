@@ -8,7 +8,9 @@ import type { Collider, World } from './rapier.ts';
 export class ContactProbe {
   /** Colliders per URDF link that has any, in the order of `linkNames`. */
   readonly linkNames: readonly string[];
-  private readonly linkColliders: readonly (readonly Collider[])[];
+  private readonly linkColliders: Collider[][];
+  /** Where each of `linkColliders` sits in `bodyColliders`: [body, index] pairs. */
+  private readonly linkSlots: (readonly [number, number])[][];
   private current: Collider | null = null;
   private found = false;
 
@@ -16,16 +18,31 @@ export class ContactProbe {
    * @param bodyColliders colliders per body
    * @param colliderLinks the URDF link of each of those colliders (same shape)
    */
-  constructor(private readonly world: World, private readonly bodyColliders: readonly (readonly Collider[])[], colliderLinks: readonly (readonly string[])[]) {
-    const byLink = new Map<string, Collider[]>();
-    bodyColliders.forEach((cs, b) => cs.forEach((c, k) => {
+  constructor(private world: World, private readonly bodyColliders: readonly (readonly Collider[])[], colliderLinks: readonly (readonly string[])[]) {
+    const byLink = new Map<string, (readonly [number, number])[]>();
+    bodyColliders.forEach((cs, b) => cs.forEach((_, k) => {
       const link = colliderLinks[b]?.[k] as string;
       const list = byLink.get(link) ?? [];
-      list.push(c);
+      list.push([b, k]);
       byLink.set(link, list);
     }));
     this.linkNames = [...byLink.keys()];
-    this.linkColliders = [...byLink.values()];
+    this.linkSlots = [...byLink.values()];
+    this.linkColliders = this.linkSlots.map(() => []);
+    this.rebind(world);
+  }
+
+  /**
+   * Points the probe at `world` after the robot's colliders (the `bodyColliders` arrays, updated
+   * in place) were re-fetched from it, e.g. after a world snapshot was restored.
+   */
+  rebind(world: World): void {
+    this.world = world;
+    this.linkSlots.forEach((slots, l) => {
+      const cs = this.linkColliders[l] as Collider[];
+      cs.length = 0;
+      for (const [b, k] of slots) cs.push(this.bodyColliders[b]?.[k] as Collider);
+    });
   }
 
   /** Whether body `b` touches anything. */

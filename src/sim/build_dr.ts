@@ -29,6 +29,41 @@ export interface DrState {
   gravityDiff: Vec3;
 }
 
+/** The values a `DrState` has in force, for a checkpoint (the Rapier side is in the world snapshot). */
+export interface DrValues {
+  massKg: Float64Array;
+  massScale: number;
+  addedMassKg: number;
+  friction: number;
+  restitution: number;
+  gravityDiff: Vec3;
+}
+
+/** A copy of the values `dr` has in force. */
+export function saveDrValues(dr: DrState): DrValues {
+  return {
+    massKg: Float64Array.from(dr.massKg), massScale: dr.massScale, addedMassKg: dr.addedMassKg,
+    friction: dr.friction, restitution: dr.restitution, gravityDiff: [...dr.gravityDiff],
+  };
+}
+
+/** Puts saved values back into `dr` without calling Rapier (the restored world already has them). */
+export function loadDrValues(dr: DrState, v: DrValues): void {
+  if (!(v.massKg instanceof Float64Array) || v.massKg.length !== dr.massKg.length) throw new Error(`randomization state: massKg must be a Float64Array of ${dr.massKg.length}`);
+  for (const key of ['massScale', 'addedMassKg', 'friction', 'restitution'] as const) {
+    if (typeof v[key] !== 'number') throw new Error(`randomization state: ${key} must be a number`);
+  }
+  if (!Array.isArray(v.gravityDiff) || v.gravityDiff.length !== 3 || !v.gravityDiff.every((x) => typeof x === 'number')) {
+    throw new Error('randomization state: gravityDiff must be 3 numbers');
+  }
+  dr.massKg = Array.from(v.massKg);
+  dr.massScale = v.massScale;
+  dr.addedMassKg = v.addedMassKg;
+  dr.friction = v.friction;
+  dr.restitution = v.restitution;
+  dr.gravityDiff = [v.gravityDiff[0], v.gravityDiff[1], v.gravityDiff[2]];
+}
+
 /** Applies `s`'s masses, contact coefficients and gravity; errors name the sample key out of range. */
 export function applyRandomizationTo(dr: DrState, s: DrSample): void {
   check(s);
@@ -37,8 +72,11 @@ export function applyRandomizationTo(dr: DrState, s: DrSample): void {
   dr.friction = s.friction;
   if (s.restitution !== dr.restitution) for (const cs of dr.colliders) for (const c of cs) c.setRestitution(s.restitution);
   dr.restitution = s.restitution;
+  // in f32, as Rapier applies gravity: a new world reports the f64 it was created with, one
+  // restored from a snapshot only its f32, and both must give the same force (0 when nominal)
   const g = dr.world.gravity;
-  dr.gravityDiff = [s.gravity_x - g.x, s.gravity_y - g.y, s.gravity_z - g.z];
+  const f = Math.fround;
+  dr.gravityDiff = [f(s.gravity_x) - f(g.x), f(s.gravity_y) - f(g.y), f(s.gravity_z) - f(g.z)];
   applyGravityForces(dr);
 }
 

@@ -14,9 +14,10 @@ import {
   type FkBody, type TreeArrays,
 } from './build_kin.ts';
 import { Actuators, type UnitJoint } from './build_actuators.ts';
-import { applyRandomizationTo, type DrState } from './build_dr.ts';
+import { applyRandomizationTo, loadDrValues, saveDrValues, type DrState } from './build_dr.ts';
 import { qNormalize, qRotate, vCross, vSub } from './math.ts';
 import { ContactProbe } from './build_contacts.ts';
+import { refetchParts, type RobotState } from './robot_state.ts';
 
 /** The Rapier objects `buildRobot` made for one robot, handed to `BuiltRobot`. */
 /** A counter of `world.step()` calls, shared by the robots of one world (see `BuildConfig.clock`). */
@@ -56,7 +57,10 @@ export class BuiltRobot implements SimRobot {
   readonly origin: Readonly<Vec3>;
   /** Things built differently from the URDF (tiny masses, unsimulated friction…): one line each. */
   readonly warnings: readonly string[];
-  /** The Rapier bodies, `links` order (for the viewer). Remove them with `dispose()` only. */
+  /**
+   * The Rapier bodies, `links` order (for the viewer). Remove them with `dispose()` only. The
+   * arrays stay the same, but `rebind` replaces their elements.
+   */
   readonly bodies: readonly RigidBody[];
   /** Colliders of each body, `links` order. */
   readonly colliders: readonly (readonly Collider[])[];
@@ -70,7 +74,9 @@ export class BuiltRobot implements SimRobot {
    */
   readonly linkFrames: ReadonlyMap<string, LinkFrame>;
 
-  private readonly world: World;
+  private world: World;
+  /** The arrays behind `bodies`, `colliders` and `joints` (`rebind` refills them). */
+  private readonly parts: Pick<BuiltParts, 'bodies' | 'colliders' | 'joints'>;
   private readonly tree: TreeArrays;
   private readonly dynamic: boolean[];
   /** Pose of `links[i].name`'s frame in body i's frame: 7 per body (p, q). */
@@ -110,6 +116,7 @@ export class BuiltRobot implements SimRobot {
     this.model = parts.model;
     this.spec = spec;
     this.origin = [...parts.origin];
+    this.parts = parts;
     this.bodies = parts.bodies;
     this.colliders = parts.colliders;
     this.joints = parts.joints;
@@ -360,6 +367,42 @@ export class BuiltRobot implements SimRobot {
     this.sv.y += dv[1];
     this.sv.z += dv[2];
     body.setLinvel(this.sv, true);
+  }
+
+  // -- checkpoints
+
+  /**
+   * What this robot keeps in JavaScript beside the world (actuator commands and last-sent motor
+   * settings, randomization values in force). Save it together with a world snapshot.
+   */
+  saveState(): RobotState {
+    return { actuators: this.actuators.saveState(), dr: saveDrValues(this.dr) };
+  }
+
+  /**
+   * Restores `saveState`'s values, after `rebind` to the restored world; sends nothing to
+   * Rapier (the snapshot holds the motors, masses and forces) and drops cached readouts.
+   */
+  loadState(s: RobotState): void {
+    this.actuators.loadState(s.actuators);
+    loadDrValues(this.dr, s.dr);
+    this.dampedEffort = this.actuators.dampedEffort;
+    this.readAt = this.readAllAt = -1;
+  }
+
+  /**
+   * Moves the robot onto `world`, a world restored from a snapshot of the one it was built in:
+   * its bodies, colliders and joints are re-fetched by handle (in place in `bodies`,
+   * `colliders`, `joints`). Throws, changing nothing, when the snapshot lacks one of them.
+   * The caller frees the old world.
+   */
+  rebind(world: World): void {
+    if (this.disposed) throw new Error('the robot was disposed');
+    refetchParts(world, this.parts.bodies, this.parts.colliders, this.parts.joints);
+    this.world = world;
+    this.dr.world = world;
+    this.contacts.rebind(world);
+    this.readAt = this.readAllAt = -1;
   }
 
   /** Removes the robot's bodies, colliders and joints from the world. Idempotent. */

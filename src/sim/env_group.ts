@@ -6,7 +6,7 @@
  * domain-randomization sampling. It reads actions from and writes results into flat typed
  * arrays, which the vec env places in SharedArrayBuffers.
  */
-import { loadRapier, type World } from './rapier.ts';
+import { loadRapier, type Rapier, type World } from './rapier.ts';
 import { createGround, createWorld, buildRobot, type BuiltRobot, type StepClock } from './build.ts';
 import { loadUrdf } from './urdf.ts';
 import { loadRobotSpec, type LoadedRobotSpec } from './robot_spec.ts';
@@ -14,77 +14,13 @@ import { Rng } from './rng.ts';
 import { DR_KEYS, NOMINAL, packSample, sampleRandomization, type DomainRandomization, type DrSample } from './randomize.ts';
 import type { TaskEnv, TaskSpec, TaskStepResult } from './task.ts';
 import type { Vec3 } from './robot_model.ts';
+import { allocateBuffers, checkBuffers, copyBuffers, loadBuffers, taskDims, type EnvBuffers, type EnvDims } from './env_buffers.ts';
+import {
+  ENV_STATE_FORMAT, ENV_STATE_VERSION, checkRunner, copyRanges, checkStateHeader, loadRunner, saveRunner,
+  type EnvGroupHeader, type EnvGroupState, type EnvSlot,
+} from './env_state.ts';
 
-/** Flat per-env arrays a group reads and writes; row `i` belongs to local env `i`. */
-export interface EnvBuffers {
-  /** [n, obsDim] observations after the step (after auto-reset: the new episode's first). */
-  obs: Float32Array;
-  /** [n, actDim] actions for the next step, written by the caller. */
-  actions: Float32Array;
-  /** [n] reward of the last step. */
-  rewards: Float32Array;
-  /** [n] 1 where the last step ended in a terminal state. */
-  terminated: Uint8Array;
-  /** [n] 1 where the last step hit the time limit (bootstrap from terminalObs). */
-  truncated: Uint8Array;
-  /** [n, obsDim] the last observation of an episode that just ended (rows valid where done). */
-  terminalObs: Float32Array;
-  /** [n] return and length of an episode that just ended (valid where done). */
-  episodeReturn: Float32Array;
-  episodeLength: Int32Array;
-  /** [n, rewardTerms] per-term rewards of the last step. */
-  rewardTerms: Float32Array;
-  /** [n, DR_KEYS.length] the randomization each env got at its last reset. */
-  drSamples: Float64Array;
-}
-
-/** Sizes of one env's rows, for allocating buffers. */
-export interface EnvDims {
-  obsDim: number;
-  actDim: number;
-  numTerms: number;
-}
-
-/** Allocates buffers for `n` envs, on `SharedArrayBuffer`s when `shared`. */
-export function allocateBuffers(n: number, dims: EnvDims, shared = false): EnvBuffers {
-  const mk = <T>(ctor: new (b: ArrayBufferLike) => T, bytes: number): T =>
-    new ctor(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-  return {
-    obs: mk(Float32Array, 4 * n * dims.obsDim),
-    actions: mk(Float32Array, 4 * n * dims.actDim),
-    rewards: mk(Float32Array, 4 * n),
-    terminated: mk(Uint8Array, n),
-    truncated: mk(Uint8Array, n),
-    terminalObs: mk(Float32Array, 4 * n * dims.obsDim),
-    episodeReturn: mk(Float32Array, 4 * n),
-    episodeLength: mk(Int32Array, 4 * n),
-    rewardTerms: mk(Float32Array, 4 * n * dims.numTerms),
-    drSamples: mk(Float64Array, 8 * n * DR_KEYS.length),
-  };
-}
-
-/** Views of rows [start, start+count) of `b` (same memory). */
-export function sliceBuffers(b: EnvBuffers, start: number, count: number, dims: EnvDims): EnvBuffers {
-  const rows = <T extends Float32Array | Float64Array | Uint8Array | Int32Array>(a: T, width: number): T =>
-    a.subarray(start * width, (start + count) * width) as T;
-  return {
-    obs: rows(b.obs, dims.obsDim),
-    actions: rows(b.actions, dims.actDim),
-    rewards: rows(b.rewards, 1),
-    terminated: rows(b.terminated, 1),
-    truncated: rows(b.truncated, 1),
-    terminalObs: rows(b.terminalObs, dims.obsDim),
-    episodeReturn: rows(b.episodeReturn, 1),
-    episodeLength: rows(b.episodeLength, 1),
-    rewardTerms: rows(b.rewardTerms, dims.numTerms),
-    drSamples: rows(b.drSamples, DR_KEYS.length),
-  };
-}
-
-/** Dimensions of a task's rows. */
-export function taskDims(task: TaskSpec): EnvDims {
-  return { obsDim: task.observations.length, actDim: task.actions.length, numTerms: task.rewardTerms.length };
-}
+export { allocateBuffers, sliceBuffers, taskDims, type EnvBuffers, type EnvDims } from './env_buffers.ts';
 
 export interface EnvGroupConfig {
   task: TaskSpec;
@@ -99,20 +35,6 @@ export interface EnvGroupConfig {
   buffers?: EnvBuffers;
 }
 
-/** Per-env state the runner keeps beside the task's own. */
-interface EnvSlot {
-  robot: BuiltRobot;
-  task: TaskEnv;
-  rng: Rng;
-  sample: DrSample;
-  steps: number;
-  ret: number;
-  /** Ring of past actions for latency (latency+1 rows used). */
-  queue: Float32Array;
-  queueHead: number;
-  stepsToPush: number;
-}
-
 /** Counters of things that happened to the group's envs. */
 export interface EnvGroupStats {
   /** Envs reset because physics produced a non-finite observation. */
@@ -124,7 +46,6 @@ export interface EnvGroupStats {
 export class EnvGroup {
   readonly task: TaskSpec;
   readonly spec: LoadedRobotSpec;
-  readonly world: World;
   readonly buffers: EnvBuffers;
   readonly dims: EnvDims;
   readonly numEnvs: number;
@@ -141,12 +62,17 @@ export class EnvGroup {
   private readonly noiseScale: Float64Array;
   /** Counts world steps so robots can cache joint-state reads within one step. */
   private readonly clock: StepClock;
+  private readonly rapier: Rapier;
+  private physics: World;
+  private readonly seed: number;
 
-  private constructor(cfg: EnvGroupConfig, spec: LoadedRobotSpec, world: World, clock: StepClock, slots: EnvSlot[], buffers: EnvBuffers) {
+  private constructor(cfg: EnvGroupConfig, R: Rapier, spec: LoadedRobotSpec, world: World, clock: StepClock, slots: EnvSlot[], buffers: EnvBuffers) {
     this.clock = clock;
     this.task = cfg.task;
     this.spec = spec;
-    this.world = world;
+    this.rapier = R;
+    this.physics = world;
+    this.seed = cfg.seed;
     this.slots = slots;
     this.buffers = buffers;
     this.dims = taskDims(cfg.task);
@@ -185,14 +111,25 @@ export class EnvGroup {
       const robot = buildRobot(R, world, model, spec, { origin, clock });
       const rng = new Rng(cfg.seed, envIndex);
       const taskEnv = task.create({ robot, rng, envIndex, controlDtS: spec.control_dt_s });
+      if ((taskEnv.saveState === undefined) !== (taskEnv.loadState === undefined)) {
+        throw new Error(`task ${task.name}: its env defines ${taskEnv.saveState ? 'saveState' : 'loadState'} without ${taskEnv.saveState ? 'loadState' : 'saveState'}`);
+      }
       slots.push({
         robot, task: taskEnv, rng, sample: sampleRandomization(NOMINAL, rng), steps: 0, ret: 0,
         queue: new Float32Array((cfg.dr.latency_steps[1] + 1) * dims.actDim), queueHead: 0, stepsToPush: 0,
       });
     }
-    const group = new EnvGroup(cfg, spec, world, clock, slots, buffers);
+    const group = new EnvGroup(cfg, R, spec, world, clock, slots, buffers);
     group.resetAll();
     return group;
+  }
+
+  /**
+   * The group's Rapier world. `loadState` replaces it (and every body, collider and joint in it),
+   * so do not keep it, or Rapier objects taken from it, across a load.
+   */
+  get world(): World {
+    return this.physics;
   }
 
   /** The robot of local env `i`. */
@@ -248,7 +185,7 @@ export class EnvGroup {
       for (let k = 0; k < this.spec.decimation; k++) {
         for (i = 0; i < this.numEnvs; i++) this.slot(i).robot.prePhysicsStep(dt);
         i = -1;
-        this.world.step();
+        this.physics.step();
         this.clock.steps++;
       }
       for (i = 0; i < this.numEnvs; i++) this.finishStep(i);
@@ -281,14 +218,103 @@ export class EnvGroup {
   /** `count` bare `world.step()` calls on this group's world (the benchmark's baseline). */
   stepPhysicsOnly(count: number): void {
     for (let k = 0; k < count; k++) {
-      this.world.step();
+      this.physics.step();
       this.clock.steps++;
     }
   }
 
+  // -- checkpoints
+
+  /**
+   * Everything the group needs to continue exactly as it would have: a world snapshot, the
+   * runner's, robots' and task envs' JavaScript state, counters and its rows of every buffer.
+   * Reads only: saving does not change what the next steps produce.
+   */
+  saveState(): EnvGroupState {
+    return {
+      format: ENV_STATE_FORMAT,
+      version: ENV_STATE_VERSION,
+      header: this.stateHeader(),
+      physics: this.physics.takeSnapshot(),
+      physicsSteps: this.clock.steps,
+      stats: { ...this.stats },
+      runner: saveRunner(this.slots),
+      robots: this.slots.map((s) => s.robot.saveState()),
+      tasks: this.slots.map((s) => s.task.saveState?.() ?? null),
+      buffers: copyBuffers(this.buffers),
+    };
+  }
+
+  /**
+   * Continues from `state` (from `saveState` of a group built with the same task, env count,
+   * first index, seed and randomization ranges; a mismatch is an error naming it, and changes
+   * nothing). The world is replaced by the snapshot's and the robots re-bound to it by handle.
+   * An error from a task env's `loadState` leaves the group half-loaded: reset or load again.
+   */
+  loadState(state: EnvGroupState): void {
+    const what = 'cannot load env group state';
+    checkStateHeader(what, state, this.stateHeader());
+    const n = this.numEnvs;
+    checkRunner(what, state.runner, n, (this.maxLatency + 1) * this.dims.actDim);
+    checkBuffers(what, state.buffers, this.buffers);
+    for (const key of ['robots', 'tasks'] as const) {
+      if (!Array.isArray(state[key]) || state[key].length !== n) throw new Error(`${what}: ${key} must list ${n} envs`);
+    }
+    if (!(state.physics instanceof Uint8Array)) throw new Error(`${what}: physics must be a Uint8Array (a Rapier world snapshot)`);
+    const counts = [state.physicsSteps, state.stats?.nonFiniteResets, state.stats?.pushes];
+    if (!counts.every((c) => Number.isInteger(c) && (c as number) >= 0)) throw new Error(`${what}: physicsSteps and stats must be counts`);
+    const world = this.restoreWorld(state.physics);
+    const old = this.physics;
+    this.physics = world;
+    old.free();
+    let i = 0;
+    try {
+      for (i = 0; i < n; i++) {
+        const s = this.slot(i);
+        s.robot.loadState(state.robots[i] as EnvGroupState['robots'][number]);
+        if (s.task.loadState) s.task.loadState(state.tasks[i]);
+      }
+    } catch (e) {
+      throw new EnvError(this.firstEnvIndex + i, e);
+    }
+    loadRunner(this.slots, state.runner);
+    loadBuffers(this.buffers, state.buffers);
+    this.clock.steps = state.physicsSteps;
+    this.stats.nonFiniteResets = state.stats.nonFiniteResets;
+    this.stats.pushes = state.stats.pushes;
+  }
+
+  /** What a saved state must match to be loaded here. */
+  private stateHeader(): EnvGroupHeader {
+    return {
+      task: this.task.name, robot: this.spec.name, numEnvs: this.numEnvs, firstEnvIndex: this.firstEnvIndex,
+      seed: this.seed, dims: { ...this.dims }, dr: copyRanges(this.dr),
+    };
+  }
+
+  /** A world from `bytes` with every robot re-bound to it; on failure the robots stay on the current world. */
+  private restoreWorld(bytes: Uint8Array): World {
+    let world: World | null | undefined;
+    try {
+      world = this.rapier.World.restoreSnapshot(bytes);
+    } catch (e) {
+      throw new Error(`cannot load env group state: the physics snapshot could not be read (${e instanceof Error ? e.message : String(e)})`);
+    }
+    if (!world) throw new Error('cannot load env group state: the physics snapshot could not be read');
+    let bound = 0;
+    try {
+      for (; bound < this.numEnvs; bound++) this.slot(bound).robot.rebind(world);
+    } catch (e) {
+      for (let i = 0; i < bound; i++) this.slot(i).robot.rebind(this.physics);
+      world.free();
+      throw new Error(`cannot load env group state: env ${this.firstEnvIndex + bound}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return world;
+  }
+
   /** Frees the world. The group is unusable afterwards. */
   dispose(): void {
-    this.world.free();
+    this.physics.free();
   }
 
   private finishStep(i: number): void {

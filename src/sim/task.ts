@@ -64,6 +64,16 @@ export interface TaskEnv {
   evaluate(out: TaskStepResult): void;
   /** Named per-env task state the viewer and eval may show (commands, targets). */
   info?(): Record<string, number>;
+  /**
+   * The env's own state that carries over from one control step to the next (commands,
+   * targets, timers, last actions), as JSON values and typed arrays (copies), for checkpoints;
+   * the robot, the RNG and the runner are saved by the runner. Define it with `loadState`, or
+   * neither when the env keeps nothing between steps: everything it uses is re-read from the
+   * robot or set by `reset` / `onAction` before it is used.
+   */
+  saveState?(): unknown;
+  /** Continues from what `saveState` returned (possibly after a round trip through a file); malformed input is an error. */
+  loadState?(state: unknown): void;
 }
 
 /** A task, declared once per file in `envs/` and registered in `envs/index.ts`. */

@@ -14,6 +14,9 @@ import { NOMINAL, resolveRandomization, unpackSample, DR_KEYS, type DomainRandom
 import { loadRobotSpec, type LoadedRobotSpec } from './robot_spec.ts';
 import type { TaskSpec } from './task.ts';
 import type { WorkerCommand, WorkerInit, WorkerReply } from './vec_protocol.ts';
+import { ENV_STATE_FORMAT, ENV_STATE_VERSION, checkStateHeader, copyRanges, type EnvGroupState, type VecEnvHeader, type VecEnvState } from './env_state.ts';
+
+export type { VecEnvState, EnvGroupState } from './env_state.ts';
 
 const BOOT = fileURLToPath(new URL('./ts_worker.mjs', import.meta.url));
 const ENTRY = new URL('./vec_worker.ts', import.meta.url).href;
@@ -180,6 +183,43 @@ export class VecEnv {
   drSample(i: number): DrSample {
     if (!(i >= 0 && i < this.numEnvs)) throw new Error(`env index ${i} out of range (0–${this.numEnvs - 1})`);
     return unpackSample(this.buffers.drSamples, i * DR_KEYS.length);
+  }
+
+  /**
+   * Everything the envs need to continue exactly as they would have (one group state per
+   * worker: world snapshot, RNGs, randomization, latency queues, push timers, task state,
+   * counters, the buffers' contents), for a checkpoint. Saving changes nothing: the next
+   * steps are the same with or without it.
+   */
+  async saveState(): Promise<VecEnvState> {
+    const replies = await this.all({ cmd: 'save' });
+    const workers = replies.map((r, w) => {
+      if (r.type !== 'done' || !r.state) throw new VecEnvError(`worker ${w} sent no state`, w, null);
+      return r.state;
+    });
+    return { format: ENV_STATE_FORMAT, version: ENV_STATE_VERSION, header: this.stateHeader(), workers };
+  }
+
+  /**
+   * Continues from `state` (from `saveState` of a vec env with the same task, env and worker
+   * counts, seed and randomization ranges): afterwards the buffers hold what they held at the
+   * save, and the same actions give bit-identical steps. A mismatch is an error naming it and
+   * changes nothing; `state` is copied, not consumed.
+   */
+  async loadState(state: VecEnvState): Promise<void> {
+    if (this.closed) throw new Error('vec env is closed');
+    const what = 'cannot load vec env state';
+    checkStateHeader(what, state, this.stateHeader());
+    if (!Array.isArray(state.workers) || state.workers.length !== this.numWorkers) throw new Error(`${what}: workers must list ${this.numWorkers} group states`);
+    await this.settle(this.workers.map((w, i) => w.request({ cmd: 'load', state: state.workers[i] as EnvGroupState })));
+  }
+
+  /** What a saved state must match to be loaded here. */
+  private stateHeader(): VecEnvHeader {
+    return {
+      task: this.task.name, robot: this.robotSpec.name, numEnvs: this.numEnvs, numWorkers: this.numWorkers,
+      seed: this.seed, dims: { ...this.dims }, dr: copyRanges(this.dr),
+    };
   }
 
   /** Counters summed over workers. */

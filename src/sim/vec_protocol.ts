@@ -1,5 +1,6 @@
 /** Messages between the vec env and its worker threads (structured-clone plain objects). */
 import type { EnvBuffers, EnvDims, EnvGroupStats } from './env_group.ts';
+import type { EnvGroupState } from './env_state.ts';
 import type { DomainRandomization } from './randomize.ts';
 
 /** What a worker is started with (`workerData.init`). */
@@ -14,11 +15,21 @@ export interface WorkerInit {
   dims: EnvDims;
 }
 
-/** A command to a worker; the parent tags it with a request id. */
-export type WorkerCommand = { cmd: 'step' } | { cmd: 'reset' } | { cmd: 'raw'; steps: number } | { cmd: 'stats' };
+/**
+ * A command to a worker; the parent tags it with a request id. `save` answers with the group's
+ * state (its typed arrays transferred, not copied); `load` carries one (copied, so the
+ * caller's state stays usable).
+ */
+export type WorkerCommand =
+  | { cmd: 'step' }
+  | { cmd: 'reset' }
+  | { cmd: 'raw'; steps: number }
+  | { cmd: 'stats' }
+  | { cmd: 'save' }
+  | { cmd: 'load'; state: EnvGroupState };
 export type WorkerRequest = WorkerCommand & { id: number };
 
 export type WorkerReply =
   | { id: number; type: 'ready' }
-  | { id: number; type: 'done'; seconds?: number; stats?: EnvGroupStats }
+  | { id: number; type: 'done'; seconds?: number; stats?: EnvGroupStats; state?: EnvGroupState }
   | { id: number; type: 'error'; message: string; envIndex: number | null };

@@ -1,18 +1,20 @@
 /**
  * The body of one vec-env worker thread: builds an `EnvGroup` over its slice of the shared
- * buffers and answers the parent's commands (`reset`, `step`, `raw`) one at a time. Errors are
- * reported with the env index they came from; the parent decides to restart.
+ * buffers and answers the parent's commands (`reset`, `step`, `raw`, `stats`, `save`, `load`)
+ * one at a time. Errors are reported with the env index they came from; the parent decides to
+ * restart.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { EnvGroup, EnvError, sliceBuffers } from './env_group.ts';
 import { resolveTask } from './task_loader.ts';
+import { transferList } from './env_state.ts';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './vec_protocol.ts';
 
 const init = workerData.init as WorkerInit;
 const port = parentPort;
 if (!port) throw new Error('vec_worker.ts must run in a worker thread');
 
-const reply = (m: WorkerReply) => port.postMessage(m);
+const reply = (m: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 const fail = (id: number, e: unknown) =>
   reply({ id, type: 'error', message: e instanceof Error ? e.message : String(e), envIndex: e instanceof EnvError ? e.envIndex : null });
 
@@ -41,6 +43,12 @@ port.on('message', (m: WorkerRequest) => {
       reply({ id: m.id, type: 'done', seconds: (performance.now() - t0) / 1000 });
     } else if (m.cmd === 'stats') {
       reply({ id: m.id, type: 'done', stats: { ...group.stats } });
+    } else if (m.cmd === 'save') {
+      const state = group.saveState();
+      reply({ id: m.id, type: 'done', state }, transferList(state));
+    } else if (m.cmd === 'load') {
+      group.loadState(m.state);
+      reply({ id: m.id, type: 'done' });
     }
   } catch (e) {
     fail(m.id, e);

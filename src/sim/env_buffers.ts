@@ -1,0 +1,114 @@
+/**
+ * The flat per-env arrays an env group reads and writes (observations, actions, rewards,
+ * flags, terminal observations, episode stats, reward terms, randomization samples): their
+ * sizes, allocation (on SharedArrayBuffers for the vec env), row views for one worker, and
+ * copies for checkpoints.
+ */
+import { DR_KEYS } from './randomize.ts';
+import type { TaskSpec } from './task.ts';
+
+/** Flat per-env arrays a group reads and writes; row `i` belongs to local env `i`. */
+export interface EnvBuffers {
+  /** [n, obsDim] observations after the step (after auto-reset: the new episode's first). */
+  obs: Float32Array;
+  /** [n, actDim] actions for the next step, written by the caller. */
+  actions: Float32Array;
+  /** [n] reward of the last step. */
+  rewards: Float32Array;
+  /** [n] 1 where the last step ended in a terminal state. */
+  terminated: Uint8Array;
+  /** [n] 1 where the last step hit the time limit (bootstrap from terminalObs). */
+  truncated: Uint8Array;
+  /** [n, obsDim] the last observation of an episode that just ended (rows valid where done). */
+  terminalObs: Float32Array;
+  /** [n] return and length of an episode that just ended (valid where done). */
+  episodeReturn: Float32Array;
+  episodeLength: Int32Array;
+  /** [n, rewardTerms] per-term rewards of the last step. */
+  rewardTerms: Float32Array;
+  /** [n, DR_KEYS.length] the randomization each env got at its last reset. */
+  drSamples: Float64Array;
+}
+
+/** Sizes of one env's rows, for allocating buffers. */
+export interface EnvDims {
+  obsDim: number;
+  actDim: number;
+  numTerms: number;
+}
+
+/** Allocates buffers for `n` envs, on `SharedArrayBuffer`s when `shared`. */
+export function allocateBuffers(n: number, dims: EnvDims, shared = false): EnvBuffers {
+  const mk = <T>(ctor: new (b: ArrayBufferLike) => T, bytes: number): T =>
+    new ctor(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  return {
+    obs: mk(Float32Array, 4 * n * dims.obsDim),
+    actions: mk(Float32Array, 4 * n * dims.actDim),
+    rewards: mk(Float32Array, 4 * n),
+    terminated: mk(Uint8Array, n),
+    truncated: mk(Uint8Array, n),
+    terminalObs: mk(Float32Array, 4 * n * dims.obsDim),
+    episodeReturn: mk(Float32Array, 4 * n),
+    episodeLength: mk(Int32Array, 4 * n),
+    rewardTerms: mk(Float32Array, 4 * n * dims.numTerms),
+    drSamples: mk(Float64Array, 8 * n * DR_KEYS.length),
+  };
+}
+
+/** Views of rows [start, start+count) of `b` (same memory). */
+export function sliceBuffers(b: EnvBuffers, start: number, count: number, dims: EnvDims): EnvBuffers {
+  const rows = <T extends Float32Array | Float64Array | Uint8Array | Int32Array>(a: T, width: number): T =>
+    a.subarray(start * width, (start + count) * width) as T;
+  return {
+    obs: rows(b.obs, dims.obsDim),
+    actions: rows(b.actions, dims.actDim),
+    rewards: rows(b.rewards, 1),
+    terminated: rows(b.terminated, 1),
+    truncated: rows(b.truncated, 1),
+    terminalObs: rows(b.terminalObs, dims.obsDim),
+    episodeReturn: rows(b.episodeReturn, 1),
+    episodeLength: rows(b.episodeLength, 1),
+    rewardTerms: rows(b.rewardTerms, dims.numTerms),
+    drSamples: rows(b.drSamples, DR_KEYS.length),
+  };
+}
+
+/** Dimensions of a task's rows. */
+export function taskDims(task: TaskSpec): EnvDims {
+  return { obsDim: task.observations.length, actDim: task.actions.length, numTerms: task.rewardTerms.length };
+}
+
+/** Names of the arrays in `EnvBuffers`, in a fixed order. */
+export const BUFFER_KEYS = [
+  'obs', 'actions', 'rewards', 'terminated', 'truncated', 'terminalObs', 'episodeReturn', 'episodeLength', 'rewardTerms', 'drSamples',
+] as const satisfies readonly (keyof EnvBuffers)[];
+
+/** Copies of every array of `b` on their own (non-shared) memory, for a checkpoint. */
+export function copyBuffers(b: EnvBuffers): EnvBuffers {
+  return {
+    obs: b.obs.slice(), actions: b.actions.slice(), rewards: b.rewards.slice(), terminated: b.terminated.slice(),
+    truncated: b.truncated.slice(), terminalObs: b.terminalObs.slice(), episodeReturn: b.episodeReturn.slice(),
+    episodeLength: b.episodeLength.slice(), rewardTerms: b.rewardTerms.slice(), drSamples: b.drSamples.slice(),
+  };
+}
+
+/**
+ * Throws unless `saved` holds every array of `into` with the same type and length (the error
+ * names the array); `what` prefixes the message.
+ */
+export function checkBuffers(what: string, saved: unknown, into: EnvBuffers): void {
+  if (typeof saved !== 'object' || saved === null) throw new Error(`${what}: buffers missing`);
+  const s = saved as Record<string, unknown>;
+  for (const key of BUFFER_KEYS) {
+    const want = into[key];
+    const got = s[key];
+    if (!(got instanceof want.constructor) || (got as typeof want).length !== want.length) {
+      throw new Error(`${what}: buffer ${key} must be a ${want.constructor.name} of ${want.length}`);
+    }
+  }
+}
+
+/** Writes the contents of `saved` (checked with `checkBuffers`) into `into`. */
+export function loadBuffers(into: EnvBuffers, saved: EnvBuffers): void {
+  for (const key of BUFFER_KEYS) (into[key] as { set(a: ArrayLike<number>): void }).set(saved[key]);
+}
