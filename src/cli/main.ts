@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { envsCommand } from './envs.ts';
 import { urdfCommand } from './urdf.ts';
 import { benchCommand } from './bench.ts';
+import { trainCommand } from './train.ts';
+import { evalCommand } from './eval.ts';
 import { UsageError } from './common.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.addCommand(envsCommand());
+  program.addCommand(trainCommand());
+  program.addCommand(evalCommand());
   program.addCommand(urdfCommand());
   program.addCommand(benchCommand());
   for (const c of program.commands) c.exitOverride();

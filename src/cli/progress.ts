@@ -25,9 +25,13 @@ export function createProgress(label: string, total: number, unit: string, lineE
       etaBuffer: 20,
     }, cliProgress.Presets.shades_classic);
     bar.start(total, 0, { fields: '' });
+    let stopped = false;
     return {
       update: (done, fields) => bar.update(Math.min(done, total), { fields: formatFields(fields) }),
-      stop: () => bar.stop(),
+      stop: () => {
+        if (!stopped) bar.stop();
+        stopped = true;
+      },
     };
   }
   const t0 = Date.now();
@@ -47,7 +51,8 @@ export function createProgress(label: string, total: number, unit: string, lineE
       }
     },
     stop() {
-      if (last && Date.now() - lastLine > 0) line(last.done, last.fields);
+      if (last) line(last.done, last.fields);
+      last = null;
     },
   };
 }

@@ -95,6 +95,11 @@ export interface TaskSpec {
   envSpacingM: number;
   /** URDF link that pushes hit (default: the root). */
   pushLink?: string;
+  /**
+   * Training defaults for this task, layered under the user's config: `ppo` keys (see
+   * `src/rl/ppo_config.ts`) and top-level training keys such as `total_env_steps`.
+   */
+  training?: Record<string, unknown>;
   /** Creates one env's logic. */
   create(ctx: TaskContext): TaskEnv;
 }

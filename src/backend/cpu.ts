@@ -1,0 +1,388 @@
+/**
+ * The CPU reference backend: every op of `Backend` as a short loop over Float32Arrays. This file
+ * is the definition the WebGPU kernels are checked against, so each op reads as its math; the
+ * one place written for speed is the matrix product (`cpu_gemm.ts`), which the linear layers
+ * use. Reductions accumulate in f64. Nothing allocates per call except `download` and
+ * the transposes' scratch, which only grows.
+ */
+import {
+  PpoLossStat, shapeSize,
+  type Activation, type AdamParams, type Backend, type GaeInputs, type IndexTensor, type LinearGrads,
+  type MomentTensors, type PpoLossInputs, type PpoLossOutputs, type PpoLossParams, type Tensor,
+} from './backend.ts';
+import { gemm, transpose } from './cpu_gemm.ts';
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/** A CPU tensor: a Float32Array (a subarray for views). */
+class CpuTensor implements Tensor {
+  readonly dtype = 'f32';
+  readonly size: number;
+  constructor(readonly shape: readonly number[], readonly data: Float32Array) {
+    this.size = data.length;
+  }
+  /** Row count and row width (a 1-D tensor is one value per row). */
+  get rows(): number {
+    return this.shape[0] ?? 1;
+  }
+  get cols(): number {
+    return this.rows === 0 ? 0 : this.size / this.rows;
+  }
+}
+
+class CpuIndexTensor implements IndexTensor {
+  readonly dtype = 'u32';
+  readonly size: number;
+  constructor(readonly data: Uint32Array) {
+    this.size = data.length;
+  }
+}
+
+/** The reference backend; synchronous underneath, `download` resolves at once. */
+export class CpuBackend implements Backend {
+  readonly name = 'cpu';
+  /** Scratch for transposes in the linear ops; grows to the largest need, never shrinks. */
+  private scratch = new Float32Array(0);
+
+  // -- memory
+  tensor(shape: readonly number[]): Tensor {
+    return new CpuTensor([...shape], new Float32Array(shapeSize(shape)));
+  }
+
+  view(base: Tensor, offset: number, shape: readonly number[]): Tensor {
+    const b = t32(base), n = shapeSize(shape);
+    if (!Number.isInteger(offset) || offset < 0 || offset + n > b.size) {
+      throw new Error(`view: [${offset}, ${offset + n}) outside a tensor of ${b.size}`);
+    }
+    return new CpuTensor([...shape], b.data.subarray(offset, offset + n));
+  }
+
+  upload(t: Tensor, data: Float32Array): void {
+    const d = t32(t).data;
+    if (data.length !== d.length) throw new Error(`upload: ${data.length} values into a tensor of ${d.length}`);
+    d.set(data);
+  }
+
+  download(t: Tensor): Promise<Float32Array> {
+    return Promise.resolve(t32(t).data.slice());
+  }
+
+  indexTensor(size: number): IndexTensor {
+    return new CpuIndexTensor(new Uint32Array(size));
+  }
+
+  indexView(base: IndexTensor, offset: number, size: number): IndexTensor {
+    const b = idx(base);
+    if (offset < 0 || offset + size > b.size) throw new Error(`indexView: [${offset}, ${offset + size}) outside ${b.size}`);
+    return new CpuIndexTensor(b.data.subarray(offset, offset + size));
+  }
+
+  uploadIndices(t: IndexTensor, data: Uint32Array): void {
+    const d = idx(t).data;
+    if (data.length !== d.length) throw new Error(`uploadIndices: ${data.length} values into ${d.length}`);
+    d.set(data);
+  }
+
+  dispose(): void {
+    // garbage-collected
+  }
+
+  // -- elementwise
+  fill(out: Tensor, value: number): void {
+    t32(out).data.fill(value);
+  }
+
+  copy(src: Tensor, dst: Tensor): void {
+    const s = t32(src).data, d = t32(dst).data;
+    same('copy', s.length, d.length);
+    d.set(s);
+  }
+
+  clamp(x: Tensor, lo: number, hi: number): void {
+    const d = t32(x).data;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i]!;
+      if (v < lo) d[i] = lo;
+      else if (v > hi) d[i] = hi; // NaN fails both tests and stays NaN
+    }
+  }
+
+  // -- layers
+  linearForward(x: Tensor, w: Tensor, b: Tensor, y: Tensor): void {
+    const X = t32(x), W = t32(w), bias = t32(b).data, Y = t32(y);
+    const rows = X.rows, nIn = W.rows, nOut = W.cols;
+    shapes('linearForward', X.cols === nIn && bias.length === nOut && Y.rows === rows && Y.cols === nOut);
+    for (let i = 0; i < rows; i++) Y.data.set(bias, i * nOut);
+    gemm(X.data, W.data, Y.data, rows, nIn, nOut, true);
+  }
+
+  linearBackward(g: LinearGrads, accumulate: boolean): void {
+    const X = t32(g.x), W = t32(g.w), dY = t32(g.dy), dW = t32(g.dw), db = t32(g.db).data;
+    const rows = X.rows, nIn = W.rows, nOut = W.cols;
+    shapes('linearBackward', X.cols === nIn && dY.rows === rows && dY.cols === nOut && dW.size === W.size && db.length === nOut);
+    // dW (+)= xᵀ · dy
+    const xT = this.scratchOf(rows * nIn);
+    transpose(X.data, xT, rows, nIn);
+    gemm(xT, dY.data, dW.data, nIn, rows, nOut, accumulate);
+    // db (+)= column sums of dy
+    if (!accumulate) db.fill(0);
+    for (let i = 0; i < rows; i++) {
+      const o = i * nOut;
+      for (let j = 0; j < nOut; j++) db[j] = db[j]! + dY.data[o + j]!;
+    }
+    // dx = dy · wᵀ
+    if (g.dx) {
+      const dX = t32(g.dx);
+      shapes('linearBackward dx', dX.size === X.size);
+      const wT = this.scratchOf(W.size);
+      transpose(W.data, wT, nIn, nOut);
+      gemm(dY.data, wT, dX.data, rows, nOut, nIn, false);
+    }
+  }
+
+  activationForward(kind: Activation, x: Tensor, y: Tensor): void {
+    const s = t32(x).data, d = t32(y).data;
+    same('activationForward', s.length, d.length);
+    if (kind === 'tanh') for (let i = 0; i < s.length; i++) d[i] = Math.tanh(s[i]!);
+    else for (let i = 0; i < s.length; i++) d[i] = s[i]! > 0 ? s[i]! : Math.expm1(s[i]!);
+  }
+
+  activationBackward(kind: Activation, y: Tensor, dy: Tensor, dx: Tensor): void {
+    const Y = t32(y).data, dY = t32(dy).data, dX = t32(dx).data;
+    same('activationBackward', Y.length, dY.length, dX.length);
+    // tanh' = 1 − y²; elu' = 1 above 0, else exp(x) = y + 1
+    if (kind === 'tanh') for (let i = 0; i < Y.length; i++) dX[i] = dY[i]! * (1 - Y[i]! * Y[i]!);
+    else for (let i = 0; i < Y.length; i++) dX[i] = Y[i]! > 0 ? dY[i]! : dY[i]! * (Y[i]! + 1);
+  }
+
+  // -- Gaussian policy
+  gaussianSample(mean: Tensor, logStd: Tensor, noise: Tensor, out: Tensor): void {
+    const mu = t32(mean).data, ls = t32(logStd).data, eps = t32(noise).data, a = t32(out).data;
+    const A = ls.length;
+    same('gaussianSample', mu.length, eps.length, a.length);
+    for (let i = 0; i < mu.length; i++) a[i] = mu[i]! + Math.exp(ls[i % A]!) * eps[i]!;
+  }
+
+  gaussianLogProb(mean: Tensor, logStd: Tensor, actions: Tensor, out: Tensor): void {
+    const mu = t32(mean).data, ls = t32(logStd).data, a = t32(actions).data, lp = t32(out).data;
+    const A = ls.length;
+    shapes('gaussianLogProb', mu.length === a.length && mu.length === lp.length * A);
+    for (let i = 0; i < lp.length; i++) lp[i] = logProbRow(mu, ls, a, i * A);
+  }
+
+  ppoLoss(inp: PpoLossInputs, p: PpoLossParams, out: PpoLossOutputs): void {
+    ppoLossCpu(
+      { mean: d32(inp.mean), logStd: d32(inp.logStd), value: d32(inp.value), actions: d32(inp.actions), oldLogProb: d32(inp.oldLogProb),
+        oldValue: d32(inp.oldValue), advantages: d32(inp.advantages), returns: d32(inp.returns) },
+      p,
+      { gradMean: d32(out.gradMean), gradLogStd: d32(out.gradLogStd), gradValue: d32(out.gradValue), stats: d32(out.stats) },
+    );
+  }
+
+  // -- rollout processing
+  gatherRows(src: Tensor, index: IndexTensor, dst: Tensor): void {
+    const S = t32(src), D = t32(dst), ix = idx(index).data, w = S.cols;
+    shapes('gatherRows', D.size === ix.length * w);
+    for (let i = 0; i < ix.length; i++) {
+      const r = ix[i]!;
+      if (r >= S.rows) throw new Error(`gatherRows: index ${r} outside ${S.rows} rows`);
+      D.data.set(S.data.subarray(r * w, (r + 1) * w), i * w);
+    }
+  }
+
+  gae(g: GaeInputs, gamma: number, lambda: number): void {
+    const r = d32(g.rewards), v = d32(g.values), done = d32(g.dones), last = d32(g.lastValues);
+    const adv = d32(g.advantages), ret = d32(g.returns), n = last.length, T = r.length / n;
+    shapes('gae', Number.isInteger(T) && v.length === r.length && done.length === r.length && adv.length === r.length && ret.length === r.length);
+    for (let e = 0; e < n; e++) {
+      let running = 0;
+      for (let t = T - 1; t >= 0; t--) {
+        const i = t * n + e;
+        const next = t === T - 1 ? last[e]! : v[i + n]!;
+        const notDone = 1 - done[i]!;
+        const delta = r[i]! + gamma * next * notDone - v[i]!;
+        running = delta + gamma * lambda * notDone * running;
+        adv[i] = running;
+        ret[i] = running + v[i]!;
+      }
+    }
+  }
+
+  standardize(x: Tensor, eps: number): void {
+    const d = t32(x).data, n = d.length;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += d[i]!;
+    const mean = sum / n;
+    let sq = 0;
+    for (let i = 0; i < n; i++) sq += (d[i]! - mean) ** 2;
+    const inv = 1 / (Math.sqrt(sq / n) + eps);
+    for (let i = 0; i < n; i++) d[i] = (d[i]! - mean) * inv;
+  }
+
+  // -- reductions and optimizer
+  sumSquares(x: Tensor, out: Tensor): void {
+    d32(out)[0] = sumSq(d32(x));
+  }
+
+  clipGradNorm(g: Tensor, maxNorm: number, normOut: Tensor): void {
+    const d = d32(g), norm = Math.sqrt(sumSq(d));
+    d32(normOut)[0] = norm;
+    const coef = maxNorm / (norm + 1e-6);
+    if (coef < 1 || Number.isNaN(coef)) for (let i = 0; i < d.length; i++) d[i] = d[i]! * coef;
+  }
+
+  countNonFinite(x: Tensor, out: Tensor): void {
+    const d = d32(x);
+    let bad = 0;
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) bad++;
+    d32(out)[0] = bad;
+  }
+
+  adam(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, p: AdamParams): void {
+    const w = d32(params), g = d32(grads), M = d32(m), V = d32(v);
+    same('adam', w.length, g.length, M.length, V.length);
+    const bc1 = 1 - p.beta1 ** p.step, bc2 = 1 - p.beta2 ** p.step;
+    const stepSize = p.lr / bc1, sqrtBc2 = Math.sqrt(bc2);
+    for (let i = 0; i < w.length; i++) {
+      const gi = g[i]!;
+      const mi = (M[i] = p.beta1 * M[i]! + (1 - p.beta1) * gi);
+      const vi = (V[i] = p.beta2 * V[i]! + (1 - p.beta2) * gi * gi);
+      w[i] = w[i]! - (stepSize * mi) / (Math.sqrt(vi) / sqrtBc2 + p.eps);
+    }
+  }
+
+  // -- observation normalization
+  momentsUpdate(x: Tensor, s: MomentTensors): void {
+    const X = t32(x), count = d32(s.count), mean = d32(s.mean), variance = d32(s.var);
+    const rows = X.rows, D = mean.length;
+    shapes('momentsUpdate', X.cols === D && variance.length === D && count.length === 1);
+    if (rows === 0) return;
+    const na = count[0]!, n = na + rows;
+    for (let j = 0; j < D; j++) {
+      let sum = 0;
+      for (let i = 0; i < rows; i++) sum += X.data[i * D + j]!;
+      const mb = sum / rows;
+      let sq = 0;
+      for (let i = 0; i < rows; i++) sq += (X.data[i * D + j]! - mb) ** 2;
+      const delta = mb - mean[j]!;
+      // Chan et al.: merge (na, mean, var) with the batch's (rows, mb, sq / rows)
+      mean[j] = mean[j]! + (delta * rows) / n;
+      variance[j] = (variance[j]! * na + sq + (delta * delta * na * rows) / n) / n;
+    }
+    count[0] = n;
+  }
+
+  normalize(x: Tensor, mean: Tensor, variance: Tensor, eps: number, clip: number, out: Tensor): void {
+    const X = d32(x), mu = d32(mean), v = d32(variance), Y = d32(out), D = mu.length;
+    same('normalize', X.length, Y.length);
+    for (let i = 0; i < X.length; i++) {
+      const j = i % D;
+      const z = (X[i]! - mu[j]!) / Math.sqrt(v[j]! + eps);
+      Y[i] = z > clip ? clip : z < -clip ? -clip : z;
+    }
+  }
+
+  private scratchOf(n: number): Float32Array {
+    if (this.scratch.length < n) this.scratch = new Float32Array(n);
+    return this.scratch;
+  }
+}
+
+/** Host arrays of the fused PPO loss (the CPU twin of the kernel; also used by tests). */
+interface PpoLossArrays {
+  mean: Float32Array; logStd: Float32Array; value: Float32Array; actions: Float32Array;
+  oldLogProb: Float32Array; oldValue: Float32Array; advantages: Float32Array; returns: Float32Array;
+}
+
+/** f64 accumulator of ∂loss/∂logσ across the minibatch (grows to the largest action dim). */
+let logStdAcc = new Float64Array(8);
+
+function ppoLossCpu(x: PpoLossArrays, p: PpoLossParams, o: { gradMean: Float32Array; gradLogStd: Float32Array; gradValue: Float32Array; stats: Float32Array }): void {
+  const M = x.value.length, A = x.logStd.length, eps = p.clip;
+  shapes('ppoLoss', x.mean.length === M * A && x.actions.length === M * A && x.oldLogProb.length === M && x.oldValue.length === M
+    && x.advantages.length === M && x.returns.length === M && o.gradMean.length === M * A && o.gradLogStd.length === A && o.gradValue.length === M && o.stats.length >= 5);
+  let policy = 0, valueLoss = 0, kl = 0, clipped = 0;
+  if (logStdAcc.length < A) logStdAcc = new Float64Array(A);
+  const gLogStd = logStdAcc.fill(0, 0, A);
+  for (let i = 0; i < M; i++) {
+    // -- policy: L = max(−Â·r, −Â·clip(r, 1−ε, 1+ε)), r = exp(logp − logp_old)
+    const logRatio = logProbRow(x.mean, x.logStd, x.actions, i * A) - x.oldLogProb[i]!;
+    const r = Math.exp(logRatio), adv = x.advantages[i]!;
+    const rc = r < 1 - eps ? 1 - eps : r > 1 + eps ? 1 + eps : r;
+    const unclipped = -adv * r, clippedTerm = -adv * rc;
+    policy += Math.max(unclipped, clippedTerm);
+    kl += r - 1 - logRatio;
+    if (Math.abs(r - 1) > eps) clipped++;
+    // ∂L/∂logp: the unclipped branch carries −Â·r; the clipped branch is flat in r
+    const dLogp = unclipped >= clippedTerm ? (-adv * r) / M : 0;
+    for (let j = 0; j < A; j++) {
+      const k = i * A + j, invVar = Math.exp(-2 * x.logStd[j]!), z = x.actions[k]! - x.mean[k]!;
+      o.gradMean[k] = dLogp * z * invVar; // ∂logp/∂μ = (a − μ)/σ²
+      gLogStd[j] = gLogStd[j]! + dLogp * (z * z * invVar - 1); // ∂logp/∂logσ = (a − μ)²/σ² − 1
+    }
+    // -- value: max((V − R)², (V_old + clip(V − V_old, ±ε) − R)²) or just (V − R)²
+    const v = x.value[i]!, ret = x.returns[i]!, dv = v - x.oldValue[i]!;
+    const lossU = (v - ret) ** 2;
+    let dValue = 2 * (v - ret);
+    let lossV = lossU;
+    if (p.clipValue) {
+      const vc = x.oldValue[i]! + (dv < -eps ? -eps : dv > eps ? eps : dv);
+      const lossC = (vc - ret) ** 2;
+      if (lossC > lossU) {
+        lossV = lossC;
+        dValue = Math.abs(dv) < eps ? 2 * (vc - ret) : 0;
+      }
+    }
+    valueLoss += lossV;
+    o.gradValue[i] = (p.valueCoef * dValue) / M;
+  }
+  // -- entropy of N(μ, σ²) per dimension: logσ + ½·log(2πe); the bonus pushes logσ up
+  let entropy = 0;
+  for (let j = 0; j < A; j++) {
+    entropy += x.logStd[j]! + 0.5 * (1 + LOG_2PI);
+    o.gradLogStd[j] = gLogStd[j]! - p.entropyCoef;
+  }
+  o.stats[PpoLossStat.policyLoss] = policy / M;
+  o.stats[PpoLossStat.valueLoss] = valueLoss / M;
+  o.stats[PpoLossStat.entropy] = entropy;
+  o.stats[PpoLossStat.approxKl] = kl / M;
+  o.stats[PpoLossStat.clipFrac] = clipped / M;
+}
+
+/** log N(a | μ, σ²) summed over the A dims of one row starting at `o`. */
+function logProbRow(mu: Float32Array, logStd: Float32Array, a: Float32Array, o: number): number {
+  let lp = 0;
+  for (let j = 0; j < logStd.length; j++) {
+    const ls = logStd[j]!, z = (a[o + j]! - mu[o + j]!) * Math.exp(-ls);
+    lp += -0.5 * z * z - ls - 0.5 * LOG_2PI;
+  }
+  return lp;
+}
+
+function sumSq(d: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < d.length; i++) s += d[i]! * d[i]!;
+  return s;
+}
+
+function t32(t: Tensor): CpuTensor {
+  if (!(t instanceof CpuTensor)) throw new Error('cpu backend: tensor belongs to another backend');
+  return t;
+}
+
+function d32(t: Tensor): Float32Array {
+  return t32(t).data;
+}
+
+function idx(t: IndexTensor): CpuIndexTensor {
+  if (!(t instanceof CpuIndexTensor)) throw new Error('cpu backend: index tensor belongs to another backend');
+  return t;
+}
+
+function shapes(op: string, ok: boolean): void {
+  if (!ok) throw new Error(`${op}: tensor shapes do not match`);
+}
+
+function same(op: string, ...sizes: number[]): void {
+  if (sizes.some((s) => s !== sizes[0])) throw new Error(`${op}: sizes differ (${sizes.join(', ')})`);
+}

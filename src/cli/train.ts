@@ -1,0 +1,111 @@
+/** `sim2real train`: PPO on a task, writing a run directory (config, metrics, checkpoints). */
+import { Command } from 'commander';
+import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolveTask } from '../sim/task_loader.ts';
+import { coerceSetLayer, resolveTrainConfig, type TrainConfig } from '../rl/config.ts';
+import { OnPolicyRunner } from '../rl/runner.ts';
+import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError } from './common.ts';
+import { collectSet, resolveOverrides } from './overrides.ts';
+import { chooseBackend } from './backend_choice.ts';
+import { createProgress } from './progress.ts';
+
+interface TrainOpts {
+  env?: string;
+  config?: string;
+  set?: string[];
+  envs?: number;
+  workers?: number;
+  steps?: number;
+  seed?: number;
+  backend: string;
+  out?: string;
+  resume?: string;
+  initFrom?: string;
+  randomize: boolean;
+  tensorboard?: boolean;
+  json?: boolean;
+}
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('Train a policy with PPO; writes config.json, metrics.jsonl and checkpoints/ into the run directory.')
+    .option('--env <name>', 'task name or task module path')
+    .option('--config <file>', 'JSON config: top-level keys, "ppo" and "dr" sections')
+    .option('--set <key=value>', 'override a config key, e.g. --set ppo.learning_rate=3e-4 --set dr.friction=0.4,1.2 (repeatable)', collectSet)
+    .option('--envs <n>', 'parallel envs (ppo.num_envs)', positiveInt('--envs'))
+    .option('--workers <n>', 'worker threads stepping the envs', positiveInt('--workers'))
+    .option('--steps <n>', 'env steps to train for', positiveInt('--steps'))
+    .option('--seed <n>', 'seed', nonNegativeInt('--seed'))
+    .option('--backend <name>', 'auto | cpu | webgpu', 'auto')
+    .option('--out <dir>', 'run directory (default runs/<env>-<time>)')
+    .option('--resume <dir>', 'continue a run from its latest checkpoint (--steps may extend it)')
+    .option('--init-from <dir>', "start from another run's weights (warm start)")
+    .option('--no-randomize', 'train without domain randomization')
+    .option('--tensorboard', 'also write TensorBoard event files')
+    .option('--json', 'print a JSON summary on stdout at the end')
+    .addHelpText('after', '\nExamples:\n  sim2real train --env cartpole\n  sim2real train --env pendulum --steps 300000 --set ppo.learning_rate=3e-4 --out runs/pend\n  sim2real train --resume runs/pend --steps 500000')
+    .action(async (o: TrainOpts) => {
+      const { config, outDir, resume } = await asUsageAsync(() => planRun(o));
+      const backend = chooseBackend(o.backend);
+      const total = config.ppo.total_iterations;
+      const progress = createProgress(`train ${config.env}`, total, 'iterations');
+      const runner = await asUsageAsync(() => OnPolicyRunner.create({
+        config, backend, outDir, resume, initFrom: o.initFrom,
+        onIteration: (m) => progress.update(m.iteration, {
+          return: m.mean_return ?? NaN, steps: m.env_steps, 'steps/s': m.steps_per_s,
+        }),
+      }));
+      say(`run directory: ${outDir} (${total} iterations of ${config.ppo.num_envs} envs × ${config.ppo.num_steps} steps${resume ? `, resuming at ${runner.iteration}` : ''})`);
+      let interrupts = 0;
+      const onSigint = () => {
+        if (++interrupts > 1) process.exit(130);
+        say('\ninterrupted: finishing this iteration and writing a checkpoint (Ctrl-C again to quit now)');
+        runner.requestStop();
+      };
+      process.on('SIGINT', onSigint);
+      const t0 = Date.now();
+      try {
+        const why = await runner.run();
+        progress.stop();
+        const summary = { run: outDir, iterations: runner.iteration, stopped: why === 'stopped', wall_s: (Date.now() - t0) / 1000 };
+        say(`${why === 'stopped' ? 'stopped' : 'done'}: ${runner.iteration}/${total} iterations in ${summary.wall_s.toFixed(1)} s; resume with: sim2real train --resume ${outDir}`);
+        if (o.json) printJson(summary);
+      } finally {
+        progress.stop();
+        process.off('SIGINT', onSigint);
+        await runner.close();
+      }
+    });
+}
+
+/** Resolves the configuration and the run directory from the options. */
+async function planRun(o: TrainOpts): Promise<{ config: TrainConfig; outDir: string; resume: boolean }> {
+  if (o.resume) {
+    const fixed = (['env', 'config', 'set', 'envs', 'workers', 'seed', 'out', 'initFrom', 'tensorboard'] as const).filter((k) => o[k] !== undefined);
+    if (fixed.length) throw new UsageError(`--resume keeps the run's configuration; drop ${fixed.map((k) => `--${k === 'initFrom' ? 'init-from' : k}`).join(', ')} (only --steps may change)`);
+    if (!o.randomize) throw new UsageError('--resume keeps the run\'s configuration; drop --no-randomize');
+    const file = path.join(o.resume, 'config.json');
+    if (!existsSync(file)) throw new UsageError(`--resume ${o.resume}: no config.json (not a run directory)`);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as TrainConfig & { config_hash?: string };
+    const task = await resolveTask(saved.env);
+    const { env, config_hash: _hash, ...layer } = saved as unknown as Record<string, unknown> & { env: string };
+    void _hash; // derived, not a config key; ppo.total_iterations is recomputed from total_env_steps
+    if (o.steps !== undefined) layer.total_env_steps = o.steps;
+    return { config: resolveTrainConfig(task, env, [layer], 'run config'), outDir: o.resume, resume: true };
+  }
+  if (!o.env) throw new UsageError('--env is required (see sim2real envs)');
+  const task = await resolveTask(o.env);
+  const fileAndSets = resolveOverrides(o.config, []);
+  const sets = coerceSetLayer(resolveOverrides(undefined, o.set));
+  const flags: Record<string, unknown> = {};
+  if (o.envs !== undefined) flags.ppo = { num_envs: o.envs };
+  if (o.workers !== undefined) flags.num_workers = o.workers;
+  if (o.steps !== undefined) flags.total_env_steps = o.steps;
+  if (o.seed !== undefined) flags.seed = o.seed;
+  if (!o.randomize) flags.randomize = false;
+  if (o.tensorboard) flags.tensorboard = true;
+  const config = resolveTrainConfig(task, o.env, [fileAndSets, sets, flags]);
+  const outDir = o.out ?? path.join('runs', `${task.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  return { config, outDir, resume: false };
+}

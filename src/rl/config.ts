@@ -1,0 +1,142 @@
+/**
+ * The training configuration: every key declared once with its default and its range, closed
+ * (an unknown key or an out-of-range value is an error naming the key). Layers, lowest first:
+ * built-in defaults, the task's `training` defaults, the `--config` file, `--set key=value`,
+ * then the dedicated flags (`--envs`, `--steps`, `--seed`, `--workers`, `--no-randomize`).
+ */
+import { createHash } from 'node:crypto';
+import { validatePpoConfig, type PpoConfig } from './ppo_config.ts';
+import { NOMINAL, resolveRandomization, type DomainRandomization } from '../sim/randomize.ts';
+import type { TaskSpec } from '../sim/task.ts';
+
+/** A resolved training run configuration (written to `config.json`). */
+export interface TrainConfig {
+  /** Task name or task module path. */
+  env: string;
+  /** Seed of the envs and of the trainer's random stream. */
+  seed: number;
+  /** Env steps to train for (rounded up to whole iterations of num_envs × num_steps). */
+  total_env_steps: number;
+  /** Worker threads stepping the envs. */
+  num_workers: number;
+  /** false: every randomization range at its nominal value. */
+  randomize: boolean;
+  /** Randomization ranges trained under (resolved; nominal when randomize is false). */
+  dr: DomainRandomization;
+  /** PPO hyperparameters (num_envs and num_steps among them). */
+  ppo: PpoConfig;
+  /** Write a checkpoint every this many iterations (and at the end). */
+  checkpoint_every: number;
+  /** Checkpoints kept on disk (the newest ones). */
+  keep_checkpoints: number;
+  /** Stop after this many non-finite (rolled back) updates in a row. */
+  max_nonfinite_updates: number;
+  /** Also write TensorBoard event files under `tensorboard/`. */
+  tensorboard: boolean;
+}
+
+type Layer = Record<string, unknown>;
+
+const INT_KEYS: Record<string, [number, number]> = {
+  seed: [0, 2 ** 32 - 1],
+  total_env_steps: [1, 1e12],
+  num_workers: [1, 1024],
+  checkpoint_every: [1, 1e9],
+  keep_checkpoints: [1, 1e6],
+  max_nonfinite_updates: [1, 1e6],
+};
+const BOOL_KEYS = ['randomize', 'tensorboard'];
+const KEYS = ['env', 'dr', 'ppo', ...Object.keys(INT_KEYS), ...BOOL_KEYS];
+
+const DEFAULTS = {
+  seed: 0,
+  total_env_steps: 100_000,
+  num_workers: 1,
+  randomize: true,
+  checkpoint_every: 10,
+  keep_checkpoints: 5,
+  max_nonfinite_updates: 5,
+  tensorboard: false,
+};
+
+/**
+ * Merges `layers` (lowest first) over the defaults and the task's training defaults, checks
+ * every key, and resolves PPO and randomization. `where` starts error messages.
+ */
+export function resolveTrainConfig(task: TaskSpec, env: string, layers: Layer[], where = 'config'): TrainConfig {
+  const merged: Layer = { ...DEFAULTS };
+  const ppo: Layer = {};
+  const dr: Layer = {};
+  for (const layer of [task.training ?? {}, ...layers]) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (!KEYS.includes(key)) throw new Error(`${where}: unknown key "${key}" (known: ${KEYS.join(', ')})`);
+      if (key === 'ppo' || key === 'dr') {
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: ${key} must be an object`);
+        Object.assign(key === 'ppo' ? ppo : dr, value);
+      } else if (key !== 'env') {
+        merged[key] = value;
+      }
+    }
+  }
+  const out: Record<string, unknown> = { env };
+  for (const [key, [lo, hi]] of Object.entries(INT_KEYS)) out[key] = parseInteger(`${where}: ${key}`, merged[key], lo, hi);
+  for (const key of BOOL_KEYS) out[key] = parseBool(`${where}: ${key}`, merged[key]);
+  const cfg = out as unknown as TrainConfig;
+  const ppoCfg = validatePpoConfig(ppo, `${where}: ppo`);
+  const rollout = ppoCfg.num_envs * ppoCfg.num_steps;
+  // the linear schedule anneals over the planned iterations
+  cfg.ppo = validatePpoConfig({ ...ppo, total_iterations: Math.max(1, Math.ceil(cfg.total_env_steps / rollout)) }, `${where}: ppo`);
+  if (cfg.num_workers > cfg.ppo.num_envs) throw new Error(`${where}: num_workers ${cfg.num_workers} exceeds ppo.num_envs ${cfg.ppo.num_envs}`);
+  const ranges = resolveRandomization(task.dr, dr); // overrides are checked even when randomization is off
+  cfg.dr = cfg.randomize ? ranges : { ...NOMINAL };
+  return cfg;
+}
+
+/** Iterations the run is planned for. */
+export function totalIterations(cfg: TrainConfig): number {
+  return cfg.ppo.total_iterations;
+}
+
+/** A short stable hash of the configuration (policy metadata, run identity). */
+export function configHash(cfg: TrainConfig): string {
+  return createHash('sha256').update(stableJson(cfg)).digest('hex').slice(0, 16);
+}
+
+/** `--set` values are strings: numbers, booleans and comma lists become what they say. */
+export function coerceSetValue(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const t = v.trim();
+  if (t === 'true' || t === 'false') return t === 'true';
+  if (t !== '' && Number.isFinite(Number(t))) return Number(t);
+  if (t.includes(',') && t.split(',').every((x) => x.trim() !== '' && Number.isFinite(Number(x)))) return t.split(',').map(Number);
+  return t;
+}
+
+/** Applies `coerceSetValue` through nested objects (the `--set` layer). */
+export function coerceSetLayer(layer: Layer): Layer {
+  const out: Layer = {};
+  for (const [k, v] of Object.entries(layer)) {
+    out[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? coerceSetLayer(v as Layer) : coerceSetValue(v);
+  }
+  return out;
+}
+
+function parseInteger(field: string, v: unknown, lo: number, hi: number): number {
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi) throw new Error(`${field} must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function parseBool(field: string, v: unknown): boolean {
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  throw new Error(`${field} must be true or false, got ${JSON.stringify(v)}`);
+}
+
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (typeof v === 'object' && v !== null) {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Layer)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}

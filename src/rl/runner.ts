@@ -1,0 +1,227 @@
+/**
+ * The on-policy training loop (rsl_rl's OnPolicyRunner): roll out num_steps on the vec env,
+ * compute returns, update, log one metrics row, checkpoint now and then. Everything a run needs
+ * to continue bit for bit — trainer state, env state, counters — goes into each checkpoint.
+ */
+import { mkdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { VecEnv } from '../sim/vec_env.ts';
+import type { VecEnvState } from '../sim/env_state.ts';
+import { Rng } from '../sim/rng.ts';
+import type { Backend } from '../backend/backend.ts';
+import { PPO, type PpoState, type UpdateStats } from './ppo.ts';
+import { checkpointName, latestCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { MetricsWriter } from './metrics.ts';
+import { TensorBoardWriter } from './tensorboard.ts';
+import { writeFileAtomic } from './atomic_file.ts';
+import { configHash, type TrainConfig } from './config.ts';
+
+/** What the runner keeps between iterations besides the trainer and the envs. */
+interface RunnerCounters {
+  iteration: number;
+  envSteps: number;
+  wallTimeS: number;
+  /** Returns and lengths of the last (up to) 100 finished episodes, oldest first. */
+  recentReturns: Float64Array;
+  recentLengths: Float64Array;
+  nonfiniteInARow: number;
+}
+
+/** One metrics row (metrics.jsonl). */
+export interface IterationMetrics {
+  iteration: number;
+  env_steps: number;
+  mean_return: number | null;
+  mean_length: number | null;
+  episodes: number;
+  policy_loss: number;
+  value_loss: number;
+  entropy: number;
+  approx_kl: number;
+  clipfrac: number;
+  explained_variance: number;
+  learning_rate: number;
+  action_std: number;
+  grad_norm: number;
+  steps_per_s: number;
+  wall_time_s: number;
+  nonfinite_updates: number;
+}
+
+export interface RunnerOptions {
+  config: TrainConfig;
+  backend: Backend;
+  /** The run directory (created). */
+  outDir: string;
+  /** Continue the run in `outDir` from its latest checkpoint. */
+  resume?: boolean;
+  /** Start from the weights (and observation statistics) of this run's latest checkpoint. */
+  initFrom?: string;
+  /** Called after each iteration (progress display). */
+  onIteration?: (m: IterationMetrics) => void;
+}
+
+const RECENT = 100;
+
+export class OnPolicyRunner {
+  private stopRequested = false;
+
+  private constructor(
+    readonly config: TrainConfig,
+    readonly vec: VecEnv,
+    readonly ppo: PPO,
+    readonly outDir: string,
+    private readonly counters: RunnerCounters,
+    private readonly metrics: MetricsWriter,
+    private readonly tb: TensorBoardWriter | null,
+    private readonly onIteration?: (m: IterationMetrics) => void,
+  ) {}
+
+  /** Builds the envs and the trainer, restoring a checkpoint when resuming. */
+  static async create(o: RunnerOptions): Promise<OnPolicyRunner> {
+    const cfg = o.config;
+    const ckptDir = path.join(o.outDir, 'checkpoints');
+    const resumeFrom = o.resume ? latestCheckpoint(ckptDir) : null;
+    if (o.resume && !resumeFrom) throw new Error(`--resume ${o.outDir}: no checkpoint in ${ckptDir}`);
+    if (!o.resume && existsSync(path.join(o.outDir, 'metrics.jsonl'))) {
+      throw new Error(`${o.outDir} already holds a run (metrics.jsonl); use --resume ${o.outDir} or another --out`);
+    }
+    mkdirSync(ckptDir, { recursive: true });
+    const vec = await VecEnv.create({ task: cfg.env, numEnvs: cfg.ppo.num_envs, numWorkers: cfg.num_workers, seed: cfg.seed, dr: { ...cfg.dr }, randomize: true });
+    try {
+      const ppo = new PPO(o.backend, { obsDim: vec.dims.obsDim, actDim: vec.dims.actDim, numEnvs: cfg.ppo.num_envs }, cfg.ppo, new Rng(cfg.seed, 0x7a11));
+      const counters: RunnerCounters = {
+        iteration: 0, envSteps: 0, wallTimeS: 0, recentReturns: new Float64Array(0), recentLengths: new Float64Array(0), nonfiniteInARow: 0,
+      };
+      if (resumeFrom) {
+        const ck = readCheckpoint(resumeFrom);
+        const arrays = ck.arrays as unknown as { ppo: PpoState; env: VecEnvState; runner: RunnerCounters };
+        ppo.setState(arrays.ppo);
+        await vec.loadState(arrays.env);
+        Object.assign(counters, arrays.runner);
+      } else {
+        if (o.initFrom) await warmStart(ppo, o.initFrom);
+        writeFileAtomic(path.join(o.outDir, 'config.json'), `${JSON.stringify({ ...cfg, config_hash: configHash(cfg) }, null, 2)}\n`);
+      }
+      const tb = cfg.tensorboard ? new TensorBoardWriter(path.join(o.outDir, 'tensorboard')) : null;
+      if (tb && resumeFrom) tb.sessionStart(counters.envSteps + 1);
+      const metrics = new MetricsWriter(path.join(o.outDir, 'metrics.jsonl'), {
+        ...(resumeFrom ? { resumeIteration: counters.iteration } : {}), ...(tb ? { tensorboard: tb } : {}),
+      });
+      return new OnPolicyRunner(cfg, vec, ppo, o.outDir, counters, metrics, tb, o.onIteration);
+    } catch (e) {
+      await vec.close();
+      throw e;
+    }
+  }
+
+  /** Iterations done so far (resumed runs count the earlier ones). */
+  get iteration(): number {
+    return this.counters.iteration;
+  }
+
+  /** Asks the loop to stop after the current iteration (Ctrl-C); a checkpoint is written. */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  /**
+   * Trains until the planned iterations are done (or `untilIteration`, or a stop request).
+   * Returns why it stopped. Throws, with the last good checkpoint on disk, after
+   * `max_nonfinite_updates` rolled-back updates in a row.
+   */
+  async run(untilIteration = this.config.ppo.total_iterations): Promise<'done' | 'stopped'> {
+    const cfg = this.config;
+    const c = this.counters;
+    const end = Math.min(untilIteration, cfg.ppo.total_iterations);
+    while (c.iteration < end && !this.stopRequested) {
+      const t0 = performance.now();
+      const finished = await this.rollout();
+      const stats = await this.ppo.update();
+      c.iteration++;
+      c.envSteps += cfg.ppo.num_envs * cfg.ppo.num_steps;
+      const seconds = (performance.now() - t0) / 1000;
+      c.wallTimeS += seconds;
+      c.nonfiniteInARow = stats.nonfinite ? c.nonfiniteInARow + 1 : 0;
+      const m = this.row(stats, finished, seconds);
+      this.metrics.write(m);
+      this.onIteration?.(m);
+      if (c.nonfiniteInARow >= cfg.max_nonfinite_updates) {
+        throw new Error(`stopped: ${c.nonfiniteInARow} updates in a row produced NaN/Inf and were rolled back (iteration ${c.iteration}); the last good checkpoint is in ${path.join(this.outDir, 'checkpoints')}. Lower ppo.learning_rate or check the env's observations.`);
+      }
+      if (c.iteration % cfg.checkpoint_every === 0 || c.iteration === end || this.stopRequested) await this.checkpoint();
+    }
+    return this.stopRequested && c.iteration < end ? 'stopped' : 'done';
+  }
+
+  /** Writes a checkpoint of the current iteration. */
+  async checkpoint(): Promise<string> {
+    const c = this.counters;
+    return writeCheckpoint(path.join(this.outDir, 'checkpoints'), checkpointName(c.iteration), {
+      meta: { iteration: c.iteration, envSteps: c.envSteps, config: this.config },
+      arrays: { ppo: await this.ppo.getState(), env: await this.vec.saveState(), runner: { ...c } },
+    }, { keepLast: this.config.keep_checkpoints });
+  }
+
+  /** Stops the workers and closes the log files. */
+  async close(): Promise<void> {
+    this.metrics.close();
+    this.tb?.close();
+    await this.vec.close();
+  }
+
+  /** num_steps env steps with the stochastic policy; returns how many episodes ended. */
+  private async rollout(): Promise<number> {
+    const b = this.vec.buffers;
+    let finished = 0;
+    for (let t = 0; t < this.config.ppo.num_steps; t++) {
+      b.actions.set(await this.ppo.act(b.obs));
+      await this.vec.step();
+      await this.ppo.processEnvStep(b.rewards, b.terminated, b.truncated, b.terminalObs);
+      for (let i = 0; i < this.vec.numEnvs; i++) {
+        if (b.terminated[i] || b.truncated[i]) {
+          this.recordEpisode(b.episodeReturn[i] as number, b.episodeLength[i] as number);
+          finished++;
+        }
+      }
+    }
+    await this.ppo.computeReturns(b.obs);
+    return finished;
+  }
+
+  private recordEpisode(ret: number, len: number): void {
+    const c = this.counters;
+    const push = (a: Float64Array, v: number) => {
+      const out = new Float64Array(Math.min(RECENT, a.length + 1));
+      out.set(a.subarray(a.length + 1 - out.length));
+      out[out.length - 1] = v;
+      return out;
+    };
+    c.recentReturns = push(c.recentReturns, ret);
+    c.recentLengths = push(c.recentLengths, len);
+  }
+
+  private row(s: UpdateStats, episodes: number, seconds: number): IterationMetrics {
+    const c = this.counters;
+    const mean = (a: Float64Array) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
+    return {
+      iteration: c.iteration, env_steps: c.envSteps, mean_return: mean(c.recentReturns), mean_length: mean(c.recentLengths), episodes,
+      policy_loss: s.policy_loss, value_loss: s.value_loss, entropy: s.entropy, approx_kl: s.approx_kl, clipfrac: s.clipfrac,
+      explained_variance: s.explained_variance, learning_rate: s.learning_rate, action_std: s.action_std, grad_norm: s.grad_norm,
+      steps_per_s: (this.config.ppo.num_envs * this.config.ppo.num_steps) / seconds, wall_time_s: c.wallTimeS,
+      nonfinite_updates: s.nonfinite ? 1 : 0,
+    };
+  }
+}
+
+/** `--init-from`: copies parameters and observation statistics, nothing else. */
+async function warmStart(ppo: PPO, runDir: string): Promise<void> {
+  const file = latestCheckpoint(path.join(runDir, 'checkpoints'));
+  if (!file) throw new Error(`--init-from ${runDir}: no checkpoint in ${path.join(runDir, 'checkpoints')}`);
+  const src = (readCheckpoint(file).arrays as unknown as { ppo: PpoState }).ppo;
+  const own = await ppo.getState();
+  if (src.params.length !== own.params.length || src.dims.obsDim !== own.dims.obsDim || src.dims.actDim !== own.dims.actDim) {
+    throw new Error(`--init-from ${file}: network shapes differ (obs ${src.dims.obsDim}→${own.dims.obsDim}, act ${src.dims.actDim}→${own.dims.actDim}, ${src.params.length}→${own.params.length} parameters)`);
+  }
+  ppo.setState({ ...own, params: src.params, obsNormalizer: src.obsNormalizer });
+}
