@@ -14,6 +14,7 @@ export interface AdamState {
   step: number;
 }
 
+/** Adam over one flat parameter buffer and its flat gradient buffer. */
 export class Adam {
   static readonly BETA1 = 0.9;
   static readonly BETA2 = 0.999;

@@ -33,6 +33,7 @@ interface Minibatch {
   gradValue: Tensor;
 }
 
+/** The PPO learner: rollout storage, actor-critic, optimizer and normalizer behind rsl_rl's four verbs. */
 export class PPO {
   readonly ac: ActorCritic;
   readonly storage: RolloutStorage;

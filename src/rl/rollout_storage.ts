@@ -38,6 +38,7 @@ export interface RolloutTensors {
 /** Where the buffer is in its cycle: each step is an act then an env step; then returns, then update. */
 type Phase = 'act' | 'env' | 'full' | 'returns';
 
+/** One iteration's transitions on the backend, with the act → env step → returns → update cycle enforced. */
 export class RolloutStorage {
   readonly data: RolloutTensors;
   private readonly steps: StepViews[];

@@ -1,0 +1,117 @@
+/**
+ * The training loop as a user meets it: a run stopped and resumed ends bit-for-bit where a
+ * straight run ends (trainer and envs), a stop request leaves a resumable checkpoint, repeated
+ * non-finite updates stop the run with the last good checkpoint intact, and the config is closed.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { OnPolicyRunner } from '../../src/rl/runner.ts';
+import { resolveTrainConfig, coerceSetLayer, type TrainConfig } from '../../src/rl/config.ts';
+import { readCheckpoint, latestCheckpoint } from '../../src/rl/checkpoint.ts';
+import { readMetrics } from '../../src/rl/metrics.ts';
+import { CpuBackend } from '../../src/backend/cpu.ts';
+import { getTask } from '../../envs/index.ts';
+import type { PpoState } from '../../src/rl/ppo.ts';
+
+const open: OnPolicyRunner[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((r) => r.close()));
+});
+
+function smallConfig(seed: number, extra: Record<string, unknown> = {}): TrainConfig {
+  // 6 iterations of 4 envs × 32 steps, 2 workers: small enough for seconds, big enough to cross resets
+  return resolveTrainConfig(getTask('cartpole'), 'cartpole', [{
+    seed, total_env_steps: 6 * 4 * 32, num_workers: 2, checkpoint_every: 1, keep_checkpoints: 3,
+    ppo: { num_envs: 4, num_steps: 32, minibatch_size: 64, num_epochs: 2 }, ...extra,
+  }]);
+}
+
+async function runner(cfg: TrainConfig, outDir: string, resume = false): Promise<OnPolicyRunner> {
+  const r = await OnPolicyRunner.create({ config: cfg, backend: new CpuBackend(), outDir, resume });
+  open.push(r);
+  return r;
+}
+
+const tmp = () => mkdtempSync(path.join(tmpdir(), 's2r-run-'));
+const paramsOf = (dir: string) => (readCheckpoint(latestCheckpoint(path.join(dir, 'checkpoints'))!).arrays as unknown as { ppo: PpoState }).ppo.params;
+
+describe('OnPolicyRunner', () => {
+  it('stopping after k iterations and resuming gives bit-identical parameters to a straight run', async () => {
+    const seed = Math.floor(Math.random() * 1e6);
+    const cfg = smallConfig(seed);
+    const straight = tmp();
+    await (await runner(cfg, straight)).run();
+    const split = tmp();
+    const first = await runner(cfg, split);
+    await first.run(3);
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+    const second = await runner(cfg, split, true);
+    expect(second.iteration).toBe(3);
+    await second.run();
+    const a = paramsOf(straight), b = paramsOf(split);
+    expect(b.length).toBe(a.length);
+    expect(Buffer.from(b.buffer, b.byteOffset, b.byteLength).equals(Buffer.from(a.buffer, a.byteOffset, a.byteLength)), `seed ${seed}`).toBe(true);
+    // the metrics of the resumed run continue where the first part stopped, identical to the straight run
+    const ma = readMetrics(path.join(straight, 'metrics.jsonl')), mb = readMetrics(path.join(split, 'metrics.jsonl'));
+    expect(mb.map((m) => m.iteration)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(mb.map((m) => [m.mean_return, m.policy_loss, m.approx_kl])).toEqual(ma.map((m) => [m.mean_return, m.policy_loss, m.approx_kl]));
+  });
+
+  it('a stop request ends the run after the current iteration with a checkpoint of it', async () => {
+    const dir = tmp();
+    const r = await runner(smallConfig(5, { checkpoint_every: 100 }), dir);
+    const run = r.run();
+    r.requestStop();
+    expect(await run).toBe('stopped');
+    expect(r.iteration).toBe(1);
+    expect(readdirSync(path.join(dir, 'checkpoints'))).toEqual(['ckpt_000001.bin']);
+    const cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    expect(cfg.ppo.num_envs).toBe(4);
+    expect(cfg.config_hash).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('stops after max_nonfinite_updates rolled-back updates, leaving the last good checkpoint', async () => {
+    const dir = tmp();
+    const r = await runner(smallConfig(6, { max_nonfinite_updates: 2 }), dir);
+    await r.run(2);
+    const good = paramsOf(dir).slice();
+    // a numerical blow-up: rewards turn NaN from now on, so every update goes non-finite and is rolled back
+    const rewards = r.vec.buffers.rewards;
+    const origStep = r.vec.step.bind(r.vec);
+    r.vec.step = async () => {
+      await origStep();
+      rewards[0] = NaN;
+    };
+    await expect(r.run()).rejects.toThrow(/2 updates in a row produced NaN\/Inf and were rolled back/);
+    expect(Array.from(paramsOf(dir))).toEqual(Array.from(good));
+    expect(readMetrics(path.join(dir, 'metrics.jsonl')).slice(-2).map((m) => m.nonfinite_updates)).toEqual([1, 1]);
+  });
+
+  it('refuses to overwrite an existing run and to resume where there is none', async () => {
+    const dir = tmp();
+    await (await runner(smallConfig(7), dir)).run(1);
+    await expect(OnPolicyRunner.create({ config: smallConfig(7), backend: new CpuBackend(), outDir: dir })).rejects.toThrow(/already holds a run/);
+    await expect(OnPolicyRunner.create({ config: smallConfig(7), backend: new CpuBackend(), outDir: tmp(), resume: true })).rejects.toThrow(/no checkpoint/);
+  });
+});
+
+describe('training config', () => {
+  it('is closed and range-checked, naming the key; --set strings become numbers, booleans and lists', () => {
+    const task = getTask('cartpole');
+    expect(() => resolveTrainConfig(task, 'cartpole', [{ num_wrokers: 2 }])).toThrow(/unknown key "num_wrokers"/);
+    expect(() => resolveTrainConfig(task, 'cartpole', [{ ppo: { learning_rat: 1 } }])).toThrow(/unknown PPO key "learning_rat"/);
+    expect(() => resolveTrainConfig(task, 'cartpole', [{ seed: -1 }])).toThrow(/seed must be an integer/);
+    expect(() => resolveTrainConfig(task, 'cartpole', [{ dr: { friction: [2, 1] } }])).toThrow(/dr\.friction: lower bound/);
+    const c = resolveTrainConfig(task, 'cartpole', [coerceSetLayer({ ppo: { learning_rate: '3e-4', actor_hidden: '32,16' }, tensorboard: 'true', dr: { friction: '0.4,1.2' } })]);
+    expect(c.ppo.learning_rate).toBe(3e-4);
+    expect(c.ppo.actor_hidden).toEqual([32, 16]);
+    expect(c.tensorboard).toBe(true);
+    expect(c.dr.friction).toEqual([0.4, 1.2]);
+    expect(c.ppo.total_iterations).toBe(Math.ceil(100_000 / (c.ppo.num_envs * c.ppo.num_steps)));
+    const off = resolveTrainConfig(task, 'cartpole', [{ randomize: false }]);
+    expect(off.dr.mass_scale).toEqual([1, 1]);
+  });
+});
