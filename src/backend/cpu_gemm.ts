@@ -51,10 +51,19 @@ function gemmRows4(a: Float32Array, b: Float32Array, c: Float32Array, i: number,
   }
 }
 
-/** c[i, :] += a[i, :] · b (the rows left over after the blocks of four). */
+/**
+ * c[i, :] += a[i, :] · b for the rows left over after the blocks of four, with the same
+ * grouping of products as `gemmRows4`, so a row's result never depends on where it sits.
+ */
 function gemmRow(a: Float32Array, b: Float32Array, c: Float32Array, i: number, k: number, n: number): void {
   const ci = i * n, ai = i * k;
-  for (let p = 0; p < k; p++) {
+  let p = 0;
+  for (; p + 4 <= k; p += 4) {
+    const x0 = a[ai + p]!, x1 = a[ai + p + 1]!, x2 = a[ai + p + 2]!, x3 = a[ai + p + 3]!;
+    const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+    for (let j = 0; j < n; j++) c[ci + j] = c[ci + j]! + (x0 * b[b0 + j]! + x1 * b[b1 + j]! + x2 * b[b2 + j]! + x3 * b[b3 + j]!);
+  }
+  for (; p < k; p++) {
     const x = a[ai + p]!, bp = p * n;
     for (let j = 0; j < n; j++) c[ci + j] = c[ci + j]! + x * b[bp + j]!;
   }

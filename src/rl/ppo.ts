@@ -316,6 +316,13 @@ export class PPO {
     this.storage.clear();
   }
 
+  /** Warm start (`--init-from`): network weights and observation statistics only; optimizer, schedule and counters stay fresh. */
+  loadWeights(s: Pick<PpoState, 'params' | 'obsNormalizer'>): void {
+    if (s.params.length !== this.ac.numParams) throw new Error(`weights have ${s.params.length} parameters, the network has ${this.ac.numParams} (different hidden sizes?)`);
+    this.backend.upload(this.ac.params, s.params);
+    this.normalizer.setState(s.obsNormalizer);
+  }
+
   /** The deterministic policy's weights and normalizer, for the ONNX exporter. */
   async actorWeights(): Promise<ActorWeights> {
     const params = await this.backend.download(this.ac.params);

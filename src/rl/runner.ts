@@ -219,9 +219,12 @@ async function warmStart(ppo: PPO, runDir: string): Promise<void> {
   const file = latestCheckpoint(path.join(runDir, 'checkpoints'));
   if (!file) throw new Error(`--init-from ${runDir}: no checkpoint in ${path.join(runDir, 'checkpoints')}`);
   const src = (readCheckpoint(file).arrays as unknown as { ppo: PpoState }).ppo;
-  const own = await ppo.getState();
-  if (src.params.length !== own.params.length || src.dims.obsDim !== own.dims.obsDim || src.dims.actDim !== own.dims.actDim) {
-    throw new Error(`--init-from ${file}: network shapes differ (obs ${src.dims.obsDim}→${own.dims.obsDim}, act ${src.dims.actDim}→${own.dims.actDim}, ${src.params.length}→${own.params.length} parameters)`);
+  if (src.dims.obsDim !== ppo.dims.obsDim || src.dims.actDim !== ppo.dims.actDim) {
+    throw new Error(`--init-from ${file}: trained for obs ${src.dims.obsDim} / act ${src.dims.actDim}, this task has obs ${ppo.dims.obsDim} / act ${ppo.dims.actDim}`);
   }
-  ppo.setState({ ...own, params: src.params, obsNormalizer: src.obsNormalizer });
+  try {
+    ppo.loadWeights(src);
+  } catch (e) {
+    throw new Error(`--init-from ${file}: ${(e as Error).message}`);
+  }
 }

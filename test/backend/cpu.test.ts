@@ -28,3 +28,16 @@ describe('cpu backend', () => {
     expect(() => a.linearForward(x, w, a.tensor([2]), a.tensor([3, 2]))).toThrow(/linearForward/);
   });
 });
+
+describe('cpu gemm determinism', () => {
+  it('a row gives bit-identical results alone or inside a batch (acting on 1 env = acting on many)', () => {
+    const k = 13, n = 7, rows = 11, a = rand(rows * k), b = rand(k * n);
+    const all = new Float32Array(rows * n);
+    gemm(a, b, all, rows, k, n, false);
+    for (let i = 0; i < rows; i++) {
+      const one = new Float32Array(n);
+      gemm(a.subarray(i * k, (i + 1) * k), b, one, 1, k, n, false);
+      expect(Array.from(one)).toEqual(Array.from(all.subarray(i * n, (i + 1) * n)));
+    }
+  });
+});

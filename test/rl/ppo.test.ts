@@ -87,6 +87,12 @@ describe('PPO', () => {
     expect(pb.iteration).toBe(3);
     expect(pb.rng).toEqual(pa.rng);
     expect(() => smallPpo(new CpuBackend(), { actor_hidden: [8] }).ppo.setState(state)).toThrow(/parameters/);
+    // warm start: same policy outputs, fresh optimizer
+    const c = smallPpo(new CpuBackend(), {}, seed + 2);
+    c.ppo.loadWeights(pa);
+    const probe = Float32Array.from({ length: 2 * OBS }, () => Math.random());
+    expect(Array.from(await c.ppo.actDeterministic(probe))).toEqual(Array.from(await a.ppo.actDeterministic(probe)));
+    expect((await c.ppo.getState()).adam.step).toBe(0);
   });
 
   it('rolls back an update whose gradients turn NaN and reports it; the next update proceeds', async () => {

@@ -90,6 +90,19 @@ describe('OnPolicyRunner', () => {
     expect(readMetrics(path.join(dir, 'metrics.jsonl')).slice(-2).map((m) => m.nonfinite_updates)).toEqual([1, 1]);
   });
 
+  it('--init-from starts from another run\'s weights and observation statistics, with a fresh optimizer', async () => {
+    const src = tmp();
+    await (await runner(smallConfig(8), src)).run(2);
+    const from = (readCheckpoint(latestCheckpoint(path.join(src, 'checkpoints'))!).arrays as unknown as { ppo: PpoState }).ppo;
+    const warm = await OnPolicyRunner.create({ config: smallConfig(9), backend: new CpuBackend(), outDir: tmp(), initFrom: src });
+    open.push(warm);
+    const s = await warm.ppo.getState();
+    expect(Array.from(s.params)).toEqual(Array.from(from.params));
+    expect(Array.from(s.obsNormalizer.mean)).toEqual(Array.from(from.obsNormalizer.mean));
+    expect(s.adam.step).toBe(0);
+    expect(s.iteration).toBe(0);
+  });
+
   it('refuses to overwrite an existing run and to resume where there is none', async () => {
     const dir = tmp();
     await (await runner(smallConfig(7), dir)).run(1);
