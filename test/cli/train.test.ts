@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,22 @@ describe('sim2real train / eval', () => {
     expect(j.episodes).toBe(3);
     for (const k of ['mean_return', 'std_return', 'mean_length']) expect(Number.isFinite(j[k])).toBe(true);
     expect(j.mean_length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('Ctrl-C finishes the iteration, writes a checkpoint, exits 0, and the run resumes from it', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 's2r-cli-')), 'run');
+    const child = spawn(process.execPath, [path.join(root, 'bin/sim2real.js'), 'train', '--env', 'cartpole', '--steps', '10000000', '--out', out, ...small], { cwd: root });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve) => child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('run directory:')) resolve();
+    }));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stderr).toMatch(/interrupted: finishing this iteration/);
+    expect(stderr).toMatch(/stopped: \d+\/\d+ iterations/);
+    expect(readdirSync(path.join(out, 'checkpoints')).filter((f) => f.startsWith('ckpt_'))).toHaveLength(1);
   });
 
   it('bad input is one line and exit 2: unknown env, unknown config key, changing a resumed run, wrong env for eval', () => {
