@@ -56,7 +56,6 @@ export function trainCommand(): Command {
           return: m.mean_return ?? NaN, steps: m.env_steps, 'steps/s': m.steps_per_s,
         }),
       }));
-      say(`run directory: ${outDir} (${total} iterations of ${config.ppo.num_envs} envs × ${config.ppo.num_steps} steps${resume ? `, resuming at ${runner.iteration}` : ''})`);
       let interrupts = 0;
       const onSigint = () => {
         if (++interrupts > 1) process.exit(130);
@@ -64,6 +63,8 @@ export function trainCommand(): Command {
         runner.requestStop();
       };
       process.on('SIGINT', onSigint);
+      // announced only once Ctrl-C is handled, so an early Ctrl-C cannot kill the run half-written
+      say(`run directory: ${outDir} (${total} iterations of ${config.ppo.num_envs} envs × ${config.ppo.num_steps} steps${resume ? `, resuming at ${runner.iteration}` : ''})`);
       const t0 = Date.now();
       try {
         const why = await runner.run();
