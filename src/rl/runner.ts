@@ -27,26 +27,21 @@ interface RunnerCounters {
   nonfiniteInARow: number;
 }
 
-/** One metrics row (metrics.jsonl). */
-export interface IterationMetrics {
+/** One metrics row (metrics.jsonl): counters, episode statistics and the update's diagnostics. */
+export type IterationMetrics = Omit<UpdateStats, 'nonfinite'> & {
   iteration: number;
   env_steps: number;
+  /** Mean return and length of the last (up to) 100 finished episodes; null before the first. */
   mean_return: number | null;
   mean_length: number | null;
+  /** Episodes that ended during this iteration. */
   episodes: number;
-  policy_loss: number;
-  value_loss: number;
-  entropy: number;
-  approx_kl: number;
-  clipfrac: number;
-  explained_variance: number;
-  learning_rate: number;
-  action_std: number;
-  grad_norm: number;
   steps_per_s: number;
+  /** Training wall time so far, across resumed sessions. */
   wall_time_s: number;
+  /** 1 when this iteration's update was non-finite and rolled back. */
   nonfinite_updates: number;
-}
+};
 
 export interface RunnerOptions {
   config: TrainConfig;
@@ -204,12 +199,12 @@ export class OnPolicyRunner {
   private row(s: UpdateStats, episodes: number, seconds: number): IterationMetrics {
     const c = this.counters;
     const mean = (a: Float64Array) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
+    const { nonfinite, ...diagnostics } = s;
     return {
       iteration: c.iteration, env_steps: c.envSteps, mean_return: mean(c.recentReturns), mean_length: mean(c.recentLengths), episodes,
-      policy_loss: s.policy_loss, value_loss: s.value_loss, entropy: s.entropy, approx_kl: s.approx_kl, clipfrac: s.clipfrac,
-      explained_variance: s.explained_variance, learning_rate: s.learning_rate, action_std: s.action_std, grad_norm: s.grad_norm,
+      ...diagnostics,
       steps_per_s: (this.config.ppo.num_envs * this.config.ppo.num_steps) / seconds, wall_time_s: c.wallTimeS,
-      nonfinite_updates: s.nonfinite ? 1 : 0,
+      nonfinite_updates: nonfinite ? 1 : 0,
     };
   }
 }
