@@ -68,6 +68,19 @@ export function cosSinSignals(joints: readonly string[], noise = 0): SignalSpec[
   return joints.flatMap((j) => [signal(`cos_${j}`, '1', { noise }), signal(`sin_${j}`, '1', { noise })]);
 }
 
+// -- training defaults
+
+/**
+ * The PPO recipe the small effort-controlled tasks share (bench/RESULTS.md, "Learning"): 64 envs
+ * × 64 steps, minibatch 512, λ 0.95, lr 1e-3, reward scaling on, 1M env steps; only γ differs.
+ */
+export function scaledRewardTraining(gamma: number): Record<string, unknown> {
+  return {
+    total_env_steps: 1_000_000,
+    ppo: { num_envs: 64, num_steps: 64, minibatch_size: 512, gamma, gae_lambda: 0.95, learning_rate: 1e-3, reward_scaling: true },
+  };
+}
+
 // -- randomization and rewards
 
 /** The nominal (no randomization) ranges with the given keys replaced: a task's DR defaults. */

@@ -8,7 +8,7 @@
  * +x (right-handed about +y), and a positive torque accelerates θ upward.
  */
 import type { TaskContext, TaskEnv, TaskSpec, TaskStepResult } from '../src/sim/task.ts';
-import { cosSinSignals, expectActionScales, expectJoints, randomization, signal, sumTerms, wrapAngle } from './common.ts';
+import { cosSinSignals, expectActionScales, expectJoints, randomization, signal, sumTerms, wrapAngle, scaledRewardTraining } from './common.ts';
 
 /** Reset ranges, shared with the tests and docs/tasks.md. */
 export const PENDULUM_RESET = {
@@ -96,9 +96,6 @@ export const pendulum: TaskSpec = {
    * reward_scaling is what makes it learn at all (returns of −3000 swamp the critic otherwise);
    * 64 envs × 64 steps, 1M steps (≈ 3.2 min on a 2-core CPU).
    */
-  training: {
-    total_env_steps: 1_000_000,
-    ppo: { num_envs: 64, num_steps: 64, minibatch_size: 512, gamma: 0.98, gae_lambda: 0.95, learning_rate: 1e-3, reward_scaling: true },
-  },
+  training: scaledRewardTraining(0.98),
   create: (ctx) => new PendulumEnv(ctx),
 };

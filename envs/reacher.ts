@@ -9,8 +9,7 @@
 import type { TaskContext, TaskEnv, TaskSpec, TaskStepResult } from '../src/sim/task.ts';
 import type { Vec3 } from '../src/sim/robot_model.ts';
 import {
-  cosSinSignals, expectActionScales, expectJoints, jointSignals, loadStateArrays, offsetInOwner, randomization, requireLink, rotateVec, signal, sumTerms,
-} from './common.ts';
+  cosSinSignals, expectActionScales, expectJoints, jointSignals, loadStateArrays, offsetInOwner, randomization, requireLink, rotateVec, signal, sumTerms, scaledRewardTraining } from './common.ts';
 
 const JOINTS = ['shoulder', 'elbow'] as const;
 
@@ -161,9 +160,6 @@ export const reacher: TaskSpec = {
    * (per-step rewards are centimetres, tiny next to the critic's init), 64 envs × 64 steps, 1M
    * steps (≈ 4 min on a 2-core CPU; 500k left the fingertip ~2.6 cm off on the median episode).
    */
-  training: {
-    total_env_steps: 1_000_000,
-    ppo: { num_envs: 64, num_steps: 64, minibatch_size: 512, gamma: 0.99, gae_lambda: 0.95, learning_rate: 1e-3, reward_scaling: true },
-  },
+  training: scaledRewardTraining(0.99),
   create: (ctx) => new ReacherEnv(ctx),
 };
