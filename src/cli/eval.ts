@@ -1,41 +1,111 @@
-/** `sim2real eval`: return and episode length of a trained policy, deterministic actions. */
+/**
+ * `sim2real eval`: return and episode length of a trained run (`--run`, the TypeScript actor) or
+ * of an exported ONNX file (`--policy`, through onnxruntime: the sim-to-sim check), deterministic
+ * actions, optionally under dynamics shifted outside the training ranges (`--shift k=v`).
+ */
 import { Command } from 'commander';
-import { NOMINAL } from '../sim/randomize.ts';
-import { evaluatePolicy, loadRun } from '../rl/evaluate.ts';
+import { NOMINAL, resolveRandomization, type DomainRandomization } from '../sim/randomize.ts';
+import { resolveTask } from '../sim/task_loader.ts';
+import { evaluatePolicy, loadRun, shiftRandomization, SHIFT_KEYS, type Policy } from '../rl/evaluate.ts';
 import { CpuBackend } from '../backend/cpu.ts';
+import { OnnxPolicy } from '../onnx/runner.ts';
 import { asUsage, asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError } from './common.ts';
+import { collectSet } from './overrides.ts';
 
 interface EvalOpts {
   env: string;
   run?: string;
+  policy?: string;
   episodes: number;
   seed: number;
   randomize: boolean;
+  shift?: string[];
   json?: boolean;
 }
 
+/** What is evaluated: the actor, the ranges it trained under, and how to name it in the output. */
+interface Subject {
+  policy: Policy;
+  trainedDr: DomainRandomization;
+  source: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+/** The `eval` command. */
 export function evalCommand(): Command {
   return new Command('eval')
-    .description('Evaluate a trained run: mean and std of return and episode length with the deterministic policy, one episode per env.')
+    .description('Evaluate a trained run or an ONNX policy: mean and std of return and episode length with the deterministic policy, one episode per env.')
     .requiredOption('--env <name>', 'task name or task module path')
     .option('--run <dir>', 'run directory (its latest checkpoint)')
+    .option('--policy <file>', 'exported ONNX policy (sim2real export, or policy.onnx of a run)')
     .option('--episodes <n>', 'episodes', positiveInt('--episodes'), 20)
     .option('--seed <n>', 'seed of the evaluation envs', nonNegativeInt('--seed'), 1)
-    .option('--no-randomize', 'evaluate at nominal dynamics instead of the ranges the run trained under')
+    .option('--no-randomize', 'evaluate at nominal dynamics instead of the ranges the policy trained under')
+    .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable; mass is a multiplier); keys: ${SHIFT_KEYS.join(', ')}`, collectSet)
     .option('--json', 'print one JSON object on stdout')
-    .addHelpText('after', '\nExamples:\n  sim2real eval --env cartpole --run runs/cartpole-2026-11-26T06-00-00\n  sim2real eval --env cartpole --run runs/cp --episodes 100 --no-randomize --json')
+    .addHelpText('after', [
+      '\nExamples:',
+      '  sim2real eval --env cartpole --run runs/cartpole-2026-11-26T06-00-00',
+      '  sim2real eval --env cartpole --run runs/cp --episodes 100 --no-randomize --json',
+      '  sim2real eval --env cartpole --policy policies/cartpole.onnx --episodes 20 --seed 3 --json',
+      '  sim2real eval --env cartpole --policy policies/cartpole.onnx --shift friction=0.3 --shift mass=1.3',
+    ].join('\n'))
     .action(async (o: EvalOpts) => {
-      if (!o.run) throw new UsageError('--run <dir> is required (ONNX policies come with the export command)');
-      const run = asUsage(() => loadRun(o.run as string, new CpuBackend()));
-      if (run.config.env !== o.env) throw new UsageError(`--env ${o.env}: the run in ${o.run} was trained on "${run.config.env}"`);
-      const r = await asUsageAsync(() => evaluatePolicy({
-        task: o.env, episodes: o.episodes, seed: o.seed, dr: o.randomize ? run.config.dr : { ...NOMINAL },
-        policy: (obs) => run.ppo.actDeterministic(obs),
-      }));
-      const line = `${o.env}: return ${r.mean_return.toFixed(2)} ± ${r.std_return.toFixed(2)}, length ${r.mean_length.toFixed(1)} over ${r.episodes} episodes (${o.randomize ? 'trained randomization' : 'nominal dynamics'}; ${run.checkpoint})`;
-      if (o.json) {
-        say(line);
-        printJson({ env: o.env, run: o.run, checkpoint: run.checkpoint, randomize: o.randomize, seed: o.seed, ...r });
-      } else console.log(line);
+      if (!o.run === !o.policy) throw new UsageError(o.run ? 'give --run <dir> or --policy <file>, not both' : '--run <dir> or --policy <file.onnx> is required');
+      const shifts = parseShifts(o.shift ?? []);
+      const subject = o.run ? loadRunSubject(o.run, o.env) : await loadPolicySubject(o.policy as string, o.env);
+      try {
+        const base = o.randomize ? subject.trainedDr : { ...NOMINAL };
+        const { dr, shift } = asUsage(() => shiftRandomization(base, shifts));
+        const r = await asUsageAsync(() => evaluatePolicy({ task: o.env, episodes: o.episodes, seed: o.seed, dr, policy: subject.policy }));
+        const shiftText = Object.entries(shift).map(([k, v]) => `${k}=${v}`).join(', ');
+        const dyn = `${o.randomize ? 'trained randomization' : 'nominal dynamics'}${shiftText ? `, shifted ${shiftText}` : ''}`;
+        const line = `${o.env}: return ${r.mean_return.toFixed(2)} ± ${r.std_return.toFixed(2)}, length ${r.mean_length.toFixed(1)} over ${r.episodes} episodes (${dyn}; ${Object.values(subject.source).at(-1)})`;
+        if (o.json) {
+          say(line);
+          printJson({ env: o.env, ...subject.source, randomize: o.randomize, shift, seed: o.seed, dr, ...r });
+        } else console.log(line);
+      } finally {
+        await subject.dispose();
+      }
     });
+}
+
+/** `--shift k=v` pairs as numbers by key (later pairs win); malformed pairs are usage errors. */
+function parseShifts(pairs: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--shift ${pair}: expected key=value (keys: ${SHIFT_KEYS.join(', ')})`);
+    const key = pair.slice(0, eq).trim();
+    const text = pair.slice(eq + 1).trim();
+    const value = text === '' ? NaN : Number(text);
+    if (!Number.isFinite(value)) throw new UsageError(`--shift ${pair}: value must be a number`);
+    out[key] = value;
+  }
+  return out;
+}
+
+function loadRunSubject(dir: string, env: string): Subject {
+  const run = asUsage(() => loadRun(dir, new CpuBackend()));
+  if (run.config.env !== env) throw new UsageError(`--env ${env}: the run in ${dir} was trained on "${run.config.env}"`);
+  return {
+    policy: (obs) => run.ppo.actDeterministic(obs),
+    trainedDr: run.config.dr,
+    source: { run: dir, checkpoint: run.checkpoint },
+    dispose: async () => {},
+  };
+}
+
+async function loadPolicySubject(file: string, env: string): Promise<Subject> {
+  const task = await asUsageAsync(() => resolveTask(env));
+  const policy = await asUsageAsync(() => OnnxPolicy.load(file));
+  try {
+    asUsage(() => policy.checkEnv(task));
+    const trainedDr = asUsage(() => resolveRandomization(NOMINAL, policy.contract.drRanges));
+    return { policy: (obs) => policy.envActions(obs), trainedDr, source: { policy: file }, dispose: () => policy.dispose() };
+  } catch (e) {
+    await policy.dispose();
+    throw e;
+  }
 }

@@ -10,6 +10,7 @@ import { urdfCommand } from './urdf.ts';
 import { benchCommand } from './bench.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
+import { exportCommand } from './export.ts';
 import { UsageError } from './common.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(envsCommand());
   program.addCommand(trainCommand());
   program.addCommand(evalCommand());
+  program.addCommand(exportCommand());
   program.addCommand(urdfCommand());
   program.addCommand(benchCommand());
   for (const c of program.commands) c.exitOverride();

@@ -9,6 +9,7 @@ import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError }
 import { collectSet, resolveOverrides } from './overrides.ts';
 import { chooseBackend } from './backend_choice.ts';
 import { createProgress } from './progress.ts';
+import { writeRunPolicy } from './export.ts';
 
 interface TrainOpts {
   env?: string;
@@ -69,8 +70,11 @@ export function trainCommand(): Command {
       try {
         const why = await runner.run();
         progress.stop();
-        const summary = { run: outDir, iterations: runner.iteration, stopped: why === 'stopped', wall_s: (Date.now() - t0) / 1000 };
-        say(`${why === 'stopped' ? 'stopped' : 'done'}: ${runner.iteration}/${total} iterations in ${summary.wall_s.toFixed(1)} s; resume with: sim2real train --resume ${outDir}`);
+        // the policy of the last checkpoint, as a deployable file (raw actions; `export --postprocess` for motor commands)
+        const policy = path.join(outDir, 'policy.onnx');
+        await writeRunPolicy({ runDir: outDir, config, weights: await runner.ppo.actorWeights(), iterations: runner.iteration, out: policy, postprocess: false });
+        const summary = { run: outDir, iterations: runner.iteration, stopped: why === 'stopped', wall_s: (Date.now() - t0) / 1000, policy };
+        say(`${why === 'stopped' ? 'stopped' : 'done'}: ${runner.iteration}/${total} iterations in ${summary.wall_s.toFixed(1)} s; policy ${policy}; resume with: sim2real train --resume ${outDir}`);
         if (o.json) printJson(summary);
       } finally {
         progress.stop();

@@ -1,0 +1,28 @@
+/**
+ * DESIGN.md's dependency rule for the deploy path: loading `src/onnx/runner.ts` must not load the
+ * trainer, a tensor backend, the simulator or the viewer (type-only imports are erased and allowed).
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+/** Local files `file` loads at run time, transitively (skips `import type` and `export type`). */
+function runtimeImports(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  for (const m of text.matchAll(/^\s*(import|export)\s+(type\s+)?[^;]*?from\s+'(\.[^']+)'/gms)) {
+    if (m[2]) continue;
+    runtimeImports(path.resolve(path.dirname(file), m[3]!), seen);
+  }
+  return seen;
+}
+
+describe('deploy path', () => {
+  it('src/onnx/runner.ts loads only src/onnx at run time', () => {
+    const files = [...runtimeImports(path.join(root, 'src/onnx/runner.ts'))].map((f) => path.relative(root, f)).sort();
+    expect(files).toEqual(['src/onnx/graph.ts', 'src/onnx/metadata.ts', 'src/onnx/runner.ts']);
+  });
+});
