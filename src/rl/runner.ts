@@ -37,6 +37,12 @@ export type IterationMetrics = Omit<UpdateStats, 'nonfinite'> & {
   /** Episodes that ended during this iteration. */
   episodes: number;
   steps_per_s: number;
+  /** Seconds of this iteration spent stepping the envs (physics and task logic, in the workers). */
+  time_env_s: number;
+  /** Seconds spent on the policy during the rollout: inference, normalizer, storage, returns. */
+  time_policy_s: number;
+  /** Seconds of the PPO update. */
+  time_update_s: number;
   /** Training wall time so far, across resumed sessions. */
   wall_time_s: number;
   /** 1 when this iteration's update was non-finite and rolled back. */
@@ -60,6 +66,8 @@ const RECENT = 100;
 
 export class OnPolicyRunner {
   private stopRequested = false;
+  /** Seconds per stage of the current iteration, for the metrics row. */
+  private stage = { env: 0, policy: 0, update: 0 };
 
   private constructor(
     readonly config: TrainConfig,
@@ -131,8 +139,11 @@ export class OnPolicyRunner {
     const end = Math.min(untilIteration, cfg.ppo.total_iterations);
     while (c.iteration < end && !this.stopRequested) {
       const t0 = performance.now();
+      this.stage = { env: 0, policy: 0, update: 0 };
       const finished = await this.rollout();
+      const t1 = performance.now();
       const stats = await this.ppo.update();
+      this.stage.update = (performance.now() - t1) / 1000;
       c.iteration++;
       c.envSteps += cfg.ppo.num_envs * cfg.ppo.num_steps;
       const seconds = (performance.now() - t0) / 1000;
@@ -169,10 +180,16 @@ export class OnPolicyRunner {
   private async rollout(): Promise<number> {
     const b = this.vec.buffers;
     let finished = 0;
+    const st = this.stage;
     for (let t = 0; t < this.config.ppo.num_steps; t++) {
+      const t0 = performance.now();
       b.actions.set(await this.ppo.act(b.obs));
+      const t1 = performance.now();
       await this.vec.step();
+      const t2 = performance.now();
       await this.ppo.processEnvStep(b.rewards, b.terminated, b.truncated, b.terminalObs);
+      st.policy += (t1 - t0 + performance.now() - t2) / 1000;
+      st.env += (t2 - t1) / 1000;
       for (let i = 0; i < this.vec.numEnvs; i++) {
         if (b.terminated[i] || b.truncated[i]) {
           this.recordEpisode(b.episodeReturn[i] as number, b.episodeLength[i] as number);
@@ -180,7 +197,9 @@ export class OnPolicyRunner {
         }
       }
     }
+    const t0 = performance.now();
     await this.ppo.computeReturns(b.obs);
+    st.policy += (performance.now() - t0) / 1000;
     return finished;
   }
 
@@ -203,7 +222,8 @@ export class OnPolicyRunner {
     return {
       iteration: c.iteration, env_steps: c.envSteps, mean_return: mean(c.recentReturns), mean_length: mean(c.recentLengths), episodes,
       ...diagnostics,
-      steps_per_s: (this.config.ppo.num_envs * this.config.ppo.num_steps) / seconds, wall_time_s: c.wallTimeS,
+      steps_per_s: (this.config.ppo.num_envs * this.config.ppo.num_steps) / seconds,
+      time_env_s: this.stage.env, time_policy_s: this.stage.policy, time_update_s: this.stage.update, wall_time_s: c.wallTimeS,
       nonfinite_updates: nonfinite ? 1 : 0,
     };
   }

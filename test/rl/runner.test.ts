@@ -3,8 +3,8 @@
  * straight run ends (trainer and envs), a stop request leaves a resumable checkpoint, repeated
  * non-finite updates stop the run with the last good checkpoint intact, and the config is closed.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { OnPolicyRunner } from '../../src/rl/runner.ts';
@@ -16,8 +16,12 @@ import { getTask } from '../../envs/index.ts';
 import type { PpoState } from '../../src/rl/ppo.ts';
 
 const open: OnPolicyRunner[] = [];
+const dirs: string[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((r) => r.close()));
+});
+afterAll(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 function smallConfig(seed: number, extra: Record<string, unknown> = {}): TrainConfig {
@@ -34,7 +38,11 @@ async function runner(cfg: TrainConfig, outDir: string, resume = false): Promise
   return r;
 }
 
-const tmp = () => mkdtempSync(path.join(tmpdir(), 's2r-run-'));
+const tmp = () => {
+  const d = mkdtempSync(path.join(tmpdir(), 's2r-run-'));
+  dirs.push(d);
+  return d;
+};
 const paramsOf = (dir: string) => (readCheckpoint(latestCheckpoint(path.join(dir, 'checkpoints'))!).arrays as unknown as { ppo: PpoState }).ppo.params;
 
 describe('OnPolicyRunner', () => {
@@ -58,6 +66,15 @@ describe('OnPolicyRunner', () => {
     const ma = readMetrics(path.join(straight, 'metrics.jsonl')), mb = readMetrics(path.join(split, 'metrics.jsonl'));
     expect(mb.map((m) => m.iteration)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(mb.map((m) => [m.mean_return, m.policy_loss, m.approx_kl])).toEqual(ma.map((m) => [m.mean_return, m.policy_loss, m.approx_kl]));
+    // each row splits its iteration into env, policy and update stages that add up to its wall time
+    for (const m of ma) {
+      const stages = [m.time_env_s, m.time_policy_s, m.time_update_s] as number[];
+      for (const s of stages) expect(s).toBeGreaterThan(0);
+      const iterS = (4 * 32) / (m.steps_per_s as number);
+      const sum = stages.reduce((x, y) => x + y, 0);
+      expect(sum).toBeLessThanOrEqual(iterS * 1.0001);
+      expect(sum).toBeGreaterThan(iterS * 0.8); // the rest is bookkeeping of episode statistics
+    }
   });
 
   it('a stop request ends the run after the current iteration with a checkpoint of it', async () => {
