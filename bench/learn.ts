@@ -35,7 +35,7 @@ const arg = (name: string) => {
 const BARS: Record<string, { bar: number; note: string }> = {
   cartpole: { bar: 475, note: 'of 500' },
   pendulum: { bar: -500, note: 'upper bound 0; swing-up + hold reference -340' },
-  reacher: { bar: -4, note: 'upper bound 0 (fingertip on target, no torque)' },
+  reacher: { bar: -2.5, note: 'upper bound 0; -2.5 = fingertip 5 cm from the target on average over the 1 s episode' },
 };
 /**
  * Per-episode success, judged on a reward term of the episode's last step: `value` maps the

@@ -15,7 +15,7 @@ import type { SimRobot } from '../../src/sim/sim_robot.ts';
 import { EnvGroup } from '../../src/sim/env_group.ts';
 import { cartpole, CARTPOLE_LIMITS } from '../../envs/cartpole.ts';
 import { pendulum, PENDULUM_RESET } from '../../envs/pendulum.ts';
-import { reacher, REACHER_RESET } from '../../envs/reacher.ts';
+import { reacher, REACHER_CONTROL_WEIGHT, REACHER_RESET } from '../../envs/reacher.ts';
 import { rotateVec, wrapAngle } from '../../envs/common.ts';
 
 /** Fresh seeds every run; printed in failure messages. */
@@ -421,11 +421,11 @@ describe('reacher', () => {
     expect(median).toBeLessThan(0.6);
   });
 
-  it('charges the squared action as the control term', async () => {
+  it('charges the weighted squared (clipped) action as the control term', async () => {
     const d = await driver(reacher, SEED);
     d.reset();
-    expect(d.step([0.5, -1]).terms[1]).toBeCloseTo(-1.25, 6);
-    expect(d.step([2, 0]).terms[1]).toBeCloseTo(-1, 6);
+    expect(d.step([0.5, -1]).terms[1]).toBeCloseTo(-1.25 * REACHER_CONTROL_WEIGHT, 9);
+    expect(d.step([2, 0]).terms[1]).toBeCloseTo(-1 * REACHER_CONTROL_WEIGHT, 9);
   });
 });
 
