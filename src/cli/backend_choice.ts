@@ -1,14 +1,58 @@
-/** `--backend auto|cpu|webgpu`: which tensor backend the trainer runs on, and why. */
+/**
+ * `--backend auto|cpu|webgpu`: which tensor backend the trainer runs on, and why. `auto` takes
+ * WebGPU on a real GPU adapter; a software adapter (lavapipe, SwiftShader) is a CPU running the
+ * kernels through a Vulkan emulation, slower than the CPU backend, so `auto` leaves it to an
+ * explicit `--backend webgpu`. The WebGPU module (Dawn's native addon) loads only when asked for.
+ */
 import { CpuBackend } from '../backend/cpu.ts';
 import type { Backend } from '../backend/backend.ts';
 import { UsageError, say } from './common.ts';
 
+/** The values `--backend` accepts. */
 export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
 
-/** The backend for `choice`; prints one line saying which and why. */
-export function chooseBackend(choice: string): Backend {
+const NO_ADAPTER = 'no WebGPU adapter (no GPU driver with Vulkan, Metal or D3D12; scripts/install-system-deps.sh vulkan installs the CPU driver lavapipe)';
+
+/** The backend for `choice`; prints one line saying which and why. Release it with `releaseBackend`. */
+export async function chooseBackend(choice: string): Promise<Backend> {
   if (!(BACKEND_CHOICES as readonly string[]).includes(choice)) throw new UsageError(`--backend: expected one of ${BACKEND_CHOICES.join(', ')}, got "${choice}"`);
-  if (choice === 'webgpu') throw new UsageError('--backend webgpu: this version has no WebGPU backend yet; use --backend cpu');
-  say(choice === 'auto' ? 'backend: cpu (auto: this version has no WebGPU backend yet)' : 'backend: cpu');
-  return new CpuBackend();
+  if (choice === 'cpu') {
+    say('backend: cpu');
+    return new CpuBackend();
+  }
+  let gpu: Awaited<ReturnType<typeof openWebGpu>>;
+  try {
+    gpu = await openWebGpu();
+  } catch (e) {
+    const why = `WebGPU failed to start: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+    if (choice === 'webgpu') throw new UsageError(`--backend webgpu: ${why}`);
+    say(`backend: cpu (auto: ${why})`);
+    return new CpuBackend();
+  }
+  if (choice === 'webgpu') {
+    if (!gpu) throw new UsageError(`--backend webgpu: ${NO_ADAPTER}; use --backend cpu`);
+    say(`backend: webgpu (${gpu.adapterDescription}${gpu.adapter.software ? '; a software adapter: the CPU backend is usually faster' : ''})`);
+    return gpu;
+  }
+  if (!gpu) {
+    say(`backend: cpu (auto: ${NO_ADAPTER})`);
+    return new CpuBackend();
+  }
+  if (gpu.adapter.software) {
+    say(`backend: cpu (auto: the only WebGPU adapter is ${gpu.adapterDescription}, a CPU emulating a GPU and slower than the CPU backend; --backend webgpu uses it anyway)`);
+    gpu.destroy();
+    return new CpuBackend();
+  }
+  say(`backend: webgpu (${gpu.adapterDescription})`);
+  return gpu;
+}
+
+/** Frees what `chooseBackend` opened (the GPU device), so the process can exit. */
+export function releaseBackend(backend: Backend): void {
+  (backend as Backend & { destroy?: () => void }).destroy?.();
+}
+
+async function openWebGpu() {
+  const { WebGpuBackend } = await import('../backend/webgpu.ts');
+  return WebGpuBackend.create();
 }

@@ -7,7 +7,7 @@ import { coerceSetLayer, resolveTrainConfig, type TrainConfig } from '../rl/conf
 import { OnPolicyRunner } from '../rl/runner.ts';
 import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError } from './common.ts';
 import { collectSet, resolveOverrides } from './overrides.ts';
-import { chooseBackend } from './backend_choice.ts';
+import { chooseBackend, releaseBackend } from './backend_choice.ts';
 import { createProgress } from './progress.ts';
 import { writeRunPolicy } from './export.ts';
 
@@ -48,7 +48,7 @@ export function trainCommand(): Command {
     .addHelpText('after', '\nExamples:\n  sim2real train --env cartpole\n  sim2real train --env pendulum --steps 300000 --set ppo.learning_rate=3e-4 --out runs/pend\n  sim2real train --resume runs/pend --steps 500000')
     .action(async (o: TrainOpts) => {
       const { config, outDir, resume } = await asUsageAsync(() => planRun(o));
-      const backend = chooseBackend(o.backend);
+      const backend = await chooseBackend(o.backend);
       const total = config.ppo.total_iterations;
       const progress = createProgress(`train ${config.env}`, total, 'iterations');
       const runner = await asUsageAsync(() => OnPolicyRunner.create({
@@ -80,6 +80,7 @@ export function trainCommand(): Command {
         progress.stop();
         process.off('SIGINT', onSigint);
         await runner.close();
+        releaseBackend(backend);
       }
     });
 }

@@ -61,8 +61,8 @@ describe('sim2real train / eval', () => {
     const d = s2r('eval', '--env', 'cartpole', '--run', path.join(dir, 'nothing'));
     expect(d.code).toBe(2);
     expect(d.stderr).toMatch(/no config\.json/);
-    const w = s2r('train', '--env', 'cartpole', '--backend', 'webgpu', '--out', path.join(dir, 'w'));
+    const w = s2r('train', '--env', 'cartpole', '--backend', 'cuda', '--out', path.join(dir, 'w'));
     expect(w.code).toBe(2);
-    expect(w.stderr).toMatch(/no WebGPU backend yet/);
+    expect(w.stderr).toMatch(/--backend: expected one of auto, cpu, webgpu, got "cuda"/);
   });
 });
