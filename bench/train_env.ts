@@ -1,0 +1,77 @@
+/**
+ * `npm run bench:train -- --env E [--envs N] [--workers W] [--iterations K] [--backend cpu|webgpu]
+ * [--steps T]`: trains env E for K iterations (after one warm-up iteration) and reports
+ * env-steps/s with training and each stage's share of the iteration — env stepping (physics and
+ * task logic in the workers), the policy during the rollout (inference, sampling, storage, GAE),
+ * and the PPO update — from the runner's own per-iteration timings. For the quadruped the network
+ * and update are legged_gym's (512-256-128 elu, 24 steps, 5 epochs × 4 minibatches).
+ */
+import os from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { getTask } from '../envs/index.ts';
+import { CpuBackend } from '../src/backend/cpu.ts';
+import type { Backend } from '../src/backend/backend.ts';
+import { resolveTrainConfig } from '../src/rl/config.ts';
+import { OnPolicyRunner, type IterationMetrics } from '../src/rl/runner.ts';
+import { table } from '../src/cli/common.ts';
+import { openWebGpu } from './webgpu_open.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const env = arg('--env') as string;
+const task = getTask(env);
+const workers = Number(arg('--workers') ?? Math.max(1, os.availableParallelism()));
+const numEnvs = Number(arg('--envs') ?? (env === 'quadruped' ? 128 * workers : 64 * workers));
+const iterations = Number(arg('--iterations') ?? 3);
+const legged = env === 'quadruped';
+const numSteps = Number(arg('--steps') ?? (legged ? 24 : 64));
+const ppo = legged
+  ? { num_envs: numEnvs, num_steps: numSteps, num_epochs: 5, minibatch_size: Math.floor((numEnvs * numSteps) / 4), actor_hidden: [512, 256, 128], critic_hidden: [512, 256, 128], activation: 'elu', learning_rate: 1e-3, lr_schedule: 'adaptive' }
+  : { num_envs: numEnvs, num_steps: numSteps, minibatch_size: Math.floor((numEnvs * numSteps) / 4) };
+
+let backend: Backend = new CpuBackend();
+let adapter = `${process.arch} CPU, 1 thread`;
+let close = () => {};
+if (arg('--backend') === 'webgpu') {
+  const gpu = await openWebGpu();
+  if (!gpu) throw new Error('--backend webgpu: no WebGPU adapter (scripts/install-system-deps.sh installs a Vulkan driver)');
+  ({ backend, adapter, close } = gpu);
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 's2r-bench-train-'));
+const config = resolveTrainConfig(task, env, [{
+  seed: 1, num_workers: workers, checkpoint_every: 1_000_000, total_env_steps: (iterations + 1) * numEnvs * numSteps, ppo,
+}]);
+const rows: IterationMetrics[] = [];
+const runner = await OnPolicyRunner.create({ config, backend, outDir: dir, onIteration: (m) => rows.push(m) });
+try {
+  await runner.run();
+} finally {
+  await runner.close();
+  close();
+  rmSync(dir, { recursive: true, force: true });
+}
+const timed = rows.slice(1);
+const sum = (k: 'time_env_s' | 'time_policy_s' | 'time_update_s') => timed.reduce((a, m) => a + m[k], 0);
+const wall = timed.reduce((a, m) => a + (numEnvs * numSteps) / m.steps_per_s, 0);
+const stages = { env: sum('time_env_s'), policy: sum('time_policy_s'), update: sum('time_update_s') };
+const other = wall - stages.env - stages.policy - stages.update;
+const steps = timed.length * numEnvs * numSteps;
+const result = {
+  bench: 'train_env', env, node: process.version, cores: os.availableParallelism(), workers, envs: numEnvs, steps_per_iteration: numSteps,
+  backend: backend.name, adapter, iterations: timed.length, env_steps_per_s: steps / wall,
+  collection_env_steps_per_s: steps / (stages.env + stages.policy),
+  share: { env: stages.env / wall, policy: stages.policy / wall, update: stages.update / wall, other: other / wall },
+  seconds_per_iteration: wall / timed.length,
+};
+console.log(table(['env', 'envs', 'workers', 'backend', 'env-steps/s (training)', 's / iteration', 'env', 'policy (rollout)', 'update', 'other'], [[
+  env, numEnvs, workers, `${backend.name} (${adapter})`, Math.round(result.env_steps_per_s), result.seconds_per_iteration.toFixed(2),
+  ...(['env', 'policy', 'update', 'other'] as const).map((k) => `${(100 * result.share[k]).toFixed(1)}%`),
+]]));
+console.log(JSON.stringify(result));
+process.exit(0);
