@@ -46,9 +46,32 @@ export interface RobotSpec {
   safe_command: { type: 'hold_default' | 'damping'; kd: number };
   /** Rapier solver iterations per physics step (default 4). */
   solver_iterations?: number;
+  /** Deployment-bridge settings (ROS topics, safety overrides); every field optional. See docs/robots.md. */
+  bridge?: BridgeSpec;
 }
 
-const SPEC_KEYS = ['name', 'urdf', 'control_mode', 'control_dt_s', 'physics_dt_s', 'action_clip', 'joints', 'base', 'safe_command', 'solver_iterations'];
+/** Optional deployment-bridge settings of a robot: ROS topic names, observation sources, safety overrides. */
+export interface BridgeSpec {
+  observation_topic?: string;
+  command_topic?: string;
+  command_type?: 'std_msgs/Float64MultiArray' | 'trajectory_msgs/JointTrajectory';
+  imu_topic?: string;
+  base_velocity_topic?: string;
+  cmd_vel_topic?: string;
+  estop_topic?: string;
+  /** Observation name → where it comes from in ROS messages (docs/bridge-protocol.md). */
+  observation_sources?: Record<string, string>;
+  /** Largest command change per control period (command units), one number or one per joint. */
+  max_command_step?: number | number[];
+  /** Observations with a larger magnitude (observed units) are rejected as sensor faults. */
+  max_abs_observation?: number;
+}
+
+const BRIDGE_TOPIC_KEYS = ['observation_topic', 'command_topic', 'imu_topic', 'base_velocity_topic', 'cmd_vel_topic', 'estop_topic'];
+const BRIDGE_KEYS = [...BRIDGE_TOPIC_KEYS, 'command_type', 'observation_sources', 'max_command_step', 'max_abs_observation'];
+const COMMAND_TYPES = ['std_msgs/Float64MultiArray', 'trajectory_msgs/JointTrajectory'];
+
+const SPEC_KEYS = ['name', 'urdf', 'control_mode', 'control_dt_s', 'physics_dt_s', 'action_clip', 'joints', 'base', 'safe_command', 'solver_iterations', 'bridge'];
 const JOINT_KEYS = ['name', 'kp', 'kd', 'default_pos', 'action_scale'];
 
 /** A robot spec with its resolved URDF path. */
@@ -146,7 +169,42 @@ export function validateRobotSpec(raw: unknown, where: string): RobotSpec {
     if (!Number.isInteger(it)) throw err('solver_iterations', 'must be an integer');
     spec.solver_iterations = it;
   }
+  if (raw.bridge !== undefined) spec.bridge = validateBridge(raw.bridge, joints.length, err);
   return spec;
+}
+
+/** Checks the optional `bridge` object's types; what the sources mean is checked by the bridge. */
+function validateBridge(b: unknown, numJoints: number, err: (field: string, msg: string) => Error): BridgeSpec {
+  if (!isObject(b)) throw err('bridge', 'must be an object');
+  for (const k of Object.keys(b)) if (!BRIDGE_KEYS.includes(k)) throw err(`bridge.${k}`, 'unknown key');
+  const out: Record<string, unknown> = {};
+  for (const k of BRIDGE_TOPIC_KEYS) {
+    const v = b[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || !/^\/[A-Za-z0-9_/]*$/.test(v)) throw err(`bridge.${k}`, `must be a ROS topic name starting with "/", got ${JSON.stringify(v)}`);
+    out[k] = v;
+  }
+  if (b.command_type !== undefined) {
+    if (!COMMAND_TYPES.includes(b.command_type as string)) throw err('bridge.command_type', `must be one of ${COMMAND_TYPES.join(', ')}`);
+    out.command_type = b.command_type;
+  }
+  const src = b.observation_sources;
+  if (src !== undefined) {
+    if (!isObject(src) || !Object.values(src).every((v) => typeof v === 'string' && v.length > 0)) throw err('bridge.observation_sources', 'must map observation names to non-empty strings');
+    out.observation_sources = { ...src };
+  }
+  const positive = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v > 0;
+  const step = b.max_command_step;
+  if (step !== undefined) {
+    const ok = positive(step) || (Array.isArray(step) && step.length === numJoints && step.every(positive));
+    if (!ok) throw err('bridge.max_command_step', `must be a number > 0 or ${numJoints} numbers > 0`);
+    out.max_command_step = Array.isArray(step) ? [...step] : step;
+  }
+  if (b.max_abs_observation !== undefined) {
+    if (!positive(b.max_abs_observation)) throw err('bridge.max_abs_observation', 'must be a number > 0');
+    out.max_abs_observation = b.max_abs_observation;
+  }
+  return out as BridgeSpec;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

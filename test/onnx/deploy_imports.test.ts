@@ -1,6 +1,7 @@
 /**
  * DESIGN.md's dependency rule for the deploy path: loading `src/onnx/runner.ts` must not load the
- * trainer, a tensor backend, the simulator or the viewer (type-only imports are erased and allowed).
+ * trainer, a tensor backend, the simulator or the viewer, and the bridge (`sim2real deploy`) adds
+ * only the robot description readers (type-only imports are erased and allowed).
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -24,5 +25,16 @@ describe('deploy path', () => {
   it('src/onnx/runner.ts loads only src/onnx at run time', () => {
     const files = [...runtimeImports(path.join(root, 'src/onnx/runner.ts'))].map((f) => path.relative(root, f)).sort();
     expect(files).toEqual(['src/onnx/graph.ts', 'src/onnx/metadata.ts', 'src/onnx/runner.ts']);
+  });
+
+  it('the bridge server and its pure modules load no trainer, backend, physics, env or viewer code', () => {
+    const rel = (f: string) => [...runtimeImports(path.join(root, f))].map((x) => path.relative(root, x)).sort();
+    const files = rel('src/bridge/deploy.ts');
+    const allowedSim = ['src/sim/robot_spec.ts', 'src/sim/urdf.ts', 'src/sim/urdf_error.ts', 'src/sim/urdf_geometry.ts', 'src/sim/urdf_joint.ts', 'src/sim/urdf_link.ts', 'src/sim/urdf_pose.ts', 'src/sim/urdf_warnings.ts', 'src/sim/urdf_xml.ts'];
+    for (const f of files) expect(f.startsWith('src/bridge/') || f.startsWith('src/onnx/') || allowedSim.includes(f), f).toBe(true);
+    expect(files).toContain('src/bridge/server.ts');
+    // what an on-robot agent would take: safety and codecs depend on nothing else
+    expect(rel('src/bridge/safety.ts')).toEqual(['src/bridge/safety.ts']);
+    expect(rel('src/bridge/binary.ts')).toEqual(['src/bridge/binary.ts', 'src/bridge/protocol.ts']);
   });
 });

@@ -1,0 +1,93 @@
+/**
+ * One robot's control channel inside the bridge: an observation goes through the safety
+ * layer, then the policy, then the command limits, and comes out as a decision — an action,
+ * the safe command, or an error. Protocol-agnostic: the native and the rosbridge sessions
+ * format its decisions. Observations of one channel are answered in order.
+ */
+import type { PolicyContract } from '../onnx/metadata.ts';
+import { commandsFromOutput } from './limits.ts';
+import { ProtocolError, type SafeReason } from './protocol.ts';
+import { SafetyLayer, type Clock, type SafetyLimits } from './safety.ts';
+
+/** What the bridge needs of a policy (an `OnnxPolicy` fits). */
+export interface PolicyRunner {
+  readonly contract: PolicyContract;
+  /** The graph's outputs [B, act_dim] for observations [B, obs_dim]. */
+  run(obs: Float32Array): Promise<Float32Array>;
+}
+
+/** The outcome for one observation. */
+export type Decision =
+  | { kind: 'action'; seq: number; tMs: number; command: number[]; raw: number[]; latencyMs: number; limited: boolean }
+  | { kind: 'safe'; seq: number; reason: SafeReason; command: number[] }
+  | { kind: 'error'; error: ProtocolError };
+
+/** Observations one channel may have waiting for the policy before new ones are refused as `busy`. */
+export const MAX_PENDING = 32;
+
+/** Safety layer + policy for one connection. */
+export class ControlChannel {
+  readonly safety: SafetyLayer;
+  /** Observations accepted and answered with a policy action. */
+  actions = 0;
+  /** Observations received (valid or not). */
+  observations = 0;
+  private pending = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly policy: PolicyRunner, limits: SafetyLimits, private readonly clock: Clock, private readonly log: (line: string) => void = () => {}) {
+    this.safety = new SafetyLayer(limits, clock);
+  }
+
+  /**
+   * Decides what to answer observation `seq` (robot time `tMs`, received at `receivedMs` on the
+   * channel's clock): at once when it is refused or the e-stop holds, else after the policy ran.
+   */
+  observe(obs: Float32Array, seq: number, tMs: number, receivedMs: number): Decision | Promise<Decision> {
+    this.observations++;
+    if (this.pending >= MAX_PENDING) {
+      return { kind: 'error', error: new ProtocolError('busy', `more than ${MAX_PENDING} observations waiting: dropped`, 'seq', seq) };
+    }
+    const verdict = this.safety.checkObservation(obs, seq);
+    if (!verdict.ok) {
+      const err = verdict.reason === 'stale'
+        ? new ProtocolError('stale', `seq ${seq} is not newer than the last accepted observation`, 'seq', seq)
+        : new ProtocolError('obs_rejected', `obs[${verdict.index}] is ${verdict.reason === 'non_finite' ? 'not finite' : `beyond ±${this.safety.limits.maxAbsObservation}`}`, `obs[${verdict.index}]`, seq);
+      this.log(`safety: rejected observation seq ${seq}: ${err.message}`);
+      return { kind: 'error', error: err };
+    }
+    if (!this.safety.mayAct()) return this.safe(seq, 'estop');
+    this.pending++;
+    const next = this.chain.then(() => this.act(obs, seq, tMs, receivedMs)).finally(() => this.pending--);
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  /** The safe command as a decision (counted by the safety layer). */
+  safe(seq: number, reason: SafeReason): Decision {
+    return { kind: 'safe', seq, reason, command: this.safety.safeCommand() };
+  }
+
+  /** Watchdog check; returns the safe decision to send when it just tripped. */
+  tick(): Decision | null {
+    if (!this.safety.tick()) return null;
+    this.log(`safety: watchdog: no valid observation for ${this.safety.limits.timeoutMs} ms, safe command sent`);
+    return this.safe(-1, 'watchdog');
+  }
+
+  private async act(obs: Float32Array, seq: number, tMs: number, receivedMs: number): Promise<Decision> {
+    let y: Float32Array;
+    try {
+      y = await this.policy.run(obs);
+    } catch (e) {
+      return { kind: 'error', error: new ProtocolError('obs_rejected', `policy failed on this observation: ${(e as Error).message}`, 'obs', seq) };
+    }
+    // an e-stop or watchdog trip during inference wins: nothing computed before it reaches a motor
+    if (!this.safety.mayAct()) return this.safe(seq, this.safety.state === 'estopped' ? 'estop' : 'watchdog');
+    const { command, raw } = commandsFromOutput(this.policy.contract, y);
+    const { limited } = this.safety.limitCommand(command);
+    if (limited) this.log(`safety: command for seq ${seq} limited to [${Array.from(command, (v) => +v.toFixed(4)).join(', ')}]`);
+    this.actions++;
+    return { kind: 'action', seq, tMs, command: Array.from(command), raw: Array.from(raw), latencyMs: this.clock() - receivedMs, limited };
+  }
+}

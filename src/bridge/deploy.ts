@@ -1,0 +1,76 @@
+/**
+ * Puts a deployment together from files: the ONNX policy and its contract, the robot
+ * description (JSON + URDF) it is checked against, the safety limits derived from them, and
+ * the rosbridge topics, then starts the bridge server.
+ */
+import path from 'node:path';
+import { OnnxPolicy } from '../onnx/runner.ts';
+import { loadRobotSpec, type LoadedRobotSpec } from '../sim/robot_spec.ts';
+import { loadUrdf } from '../sim/urdf.ts';
+import { policyInfo, safetyLimitsFor } from './limits.ts';
+import { observationSources, rosTopics } from './ros_msgs.ts';
+import type { RosbridgeConfig } from './rosbridge.ts';
+import { BridgeServer, type BridgeServerConfig } from './server.ts';
+import type { SafetyLimits } from './safety.ts';
+
+/** What `sim2real deploy` is asked to do. */
+export interface DeployOptions {
+  policyFile: string;
+  /** `robots/<name>.json` path or bare robot name; default: the robot the policy names. */
+  robot?: string;
+  host: string;
+  port: number;
+  token?: string | null;
+  tls?: { cert: Buffer; key: Buffer } | null;
+  rosbridge: boolean;
+  /** Watchdog timeout (default: 3 control periods). */
+  timeoutMs?: number;
+  heartbeatMs?: number;
+  log?: (line: string) => void;
+}
+
+/** A started deployment. */
+export interface Deployment {
+  server: BridgeServer;
+  policy: OnnxPolicy;
+  spec: LoadedRobotSpec;
+  rosbridge: RosbridgeConfig | null;
+  limits: SafetyLimits;
+  /** Stops the server and releases the policy. */
+  close(): Promise<void>;
+}
+
+/** Loads and checks everything, then serves; errors name the file or option at fault. */
+export async function startDeployment(o: DeployOptions): Promise<Deployment> {
+  const policy = await OnnxPolicy.load(o.policyFile);
+  try {
+    const c = policy.contract;
+    const spec = loadRobotSpec(o.robot ?? c.robot);
+    const limits = safetyLimitsFor(c, spec, loadUrdf(spec.urdfPath), o.timeoutMs);
+    const info = policyInfo(c, limits);
+    const rosbridge = o.rosbridge ? { topics: rosTopics(spec.bridge), sources: observationSources(info, spec.bridge?.observation_sources) } : null;
+    const cfg: BridgeServerConfig = {
+      policy, info, limits, host: o.host, port: o.port, token: o.token ?? null, tls: o.tls ?? null, rosbridge,
+      ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}),
+      ...(o.log ? { log: o.log } : {}),
+    };
+    const server = await BridgeServer.start(cfg);
+    return {
+      server, policy, spec, rosbridge, limits,
+      close: async () => {
+        await server.close();
+        await policy.dispose();
+      },
+    };
+  } catch (e) {
+    await policy.dispose();
+    throw e;
+  }
+}
+
+/** A short description of what is served, for the log. */
+export function describeDeployment(d: Deployment, file: string): string {
+  const c = d.policy.contract;
+  const ros = d.rosbridge ? `, rosbridge v2 (${d.rosbridge.topics.observation} → ${d.rosbridge.topics.command})` : '';
+  return `serving ${path.basename(file)} (task ${c.task}, robot ${c.robot}, ${c.obsDim} obs → ${c.actDim} ${c.controlMode} commands at ${Math.round(1 / c.controlDtS)} Hz) on ${d.server.url}: native protocol v1${ros}; watchdog ${d.limits.timeoutMs} ms`;
+}

@@ -1,0 +1,173 @@
+/**
+ * The bridge's network side (`sim2real deploy`): an HTTP or HTTPS server whose upgrade handler
+ * authenticates and hands sockets to a `ws` server (noServer), one `Connection` per robot
+ * controller, ping/pong heartbeats that drop dead peers, and a watchdog timer. Bad input is
+ * answered by the connection; nothing a peer sends can stop the server.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { checkBindAllowed, requestToken, tokenMatches } from './auth.ts';
+import { Connection, type ConnectionContext } from './connection.ts';
+import type { PolicyRunner } from './control.ts';
+import { MAX_PAYLOAD_BYTES, type PolicyInfo, type SafetyCounters } from './protocol.ts';
+import type { RosbridgeConfig } from './rosbridge.ts';
+import type { Clock, SafetyLimits } from './safety.ts';
+
+/** How to run the bridge. */
+export interface BridgeServerConfig {
+  policy: PolicyRunner;
+  info: PolicyInfo;
+  limits: SafetyLimits;
+  /** Address to bind (default 127.0.0.1); anything but loopback requires `token`. */
+  host?: string;
+  /** Port (0: any free one). */
+  port: number;
+  token?: string | null;
+  /** PEM certificate and key: serve wss:// instead of ws://. */
+  tls?: { cert: string | Buffer; key: string | Buffer } | null;
+  rosbridge?: RosbridgeConfig | null;
+  /** Ping interval; a peer that has not answered the previous ping is dropped (default 5000 ms). */
+  heartbeatMs?: number;
+  /** Milliseconds clock (default `performance.now`). */
+  clock?: Clock;
+  /** Run the watchdog on a timer (default true); tests call `tick()` with a fake clock instead. */
+  watchdogTimer?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Totals over every connection the server has had. */
+export interface BridgeStats {
+  connections: number;
+  open: number;
+  refused: number;
+  interventions: SafetyCounters;
+}
+
+/** A running bridge. */
+export class BridgeServer {
+  private readonly wss: WebSocketServer;
+  private readonly conns = new Map<WebSocket, Connection>();
+  private readonly alive = new WeakSet<WebSocket>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly ctx: ConnectionContext;
+  private readonly closedCounters: SafetyCounters = zeroCounters();
+  private total = 0;
+  private refused = 0;
+
+  private constructor(private readonly httpServer: http.Server, private readonly cfg: BridgeServerConfig, readonly url: string) {
+    const log = cfg.log ?? (() => {});
+    this.ctx = { policy: cfg.policy, info: cfg.info, limits: cfg.limits, clock: cfg.clock ?? (() => performance.now()), rosbridge: cfg.rosbridge ?? null, log };
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
+    httpServer.on('upgrade', (req, socket, head) => {
+      socket.on('error', () => socket.destroy());
+      if (cfg.token && !tokenMatches(requestToken(req), cfg.token)) {
+        this.refused++;
+        log(`refused ${req.socket.remoteAddress}: missing or wrong token`);
+        socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, `${req.socket.remoteAddress}:${req.socket.remotePort}`));
+    });
+    httpServer.on('request', (_req, res) => {
+      res.writeHead(426, { 'content-type': 'text/plain' }).end('sim2real bridge: connect with a WebSocket (docs/bridge-protocol.md)\n');
+    });
+    const hb = cfg.heartbeatMs ?? 5000;
+    this.timers.push(setInterval(() => this.heartbeat(), hb).unref());
+    if (cfg.watchdogTimer !== false) {
+      this.timers.push(setInterval(() => this.tick(), Math.max(2, cfg.limits.timeoutMs / 4)).unref());
+    }
+  }
+
+  /** Binds and starts serving; refuses a non-loopback address without a token. */
+  static async start(cfg: BridgeServerConfig): Promise<BridgeServer> {
+    const host = cfg.host ?? '127.0.0.1';
+    checkBindAllowed(host, cfg.token ?? null);
+    const server = cfg.tls ? https.createServer({ cert: cfg.tls.cert, key: cfg.tls.key }) : http.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(cfg.port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    const shown = host.includes(':') ? `[${host}]` : host;
+    return new BridgeServer(server, cfg, `${cfg.tls ? 'wss' : 'ws'}://${shown}:${port}`);
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return (this.httpServer.address() as AddressInfo).port;
+  }
+
+  /** Runs every connection's watchdog once at the clock's current time. */
+  tick(): void {
+    for (const c of this.conns.values()) c.onTick();
+  }
+
+  /** Totals, including closed connections. */
+  stats(): BridgeStats {
+    const sum = { ...this.closedCounters };
+    for (const c of this.conns.values()) addCounters(sum, c.channel.safety.counters);
+    return { connections: this.total, open: this.conns.size, refused: this.refused, interventions: sum };
+  }
+
+  /** Closes every connection and the listener. */
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    for (const ws of this.conns.keys()) ws.terminate();
+    this.wss.close();
+    await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
+  }
+
+  private accept(ws: WebSocket, peer: string): void {
+    const send = (data: string | Uint8Array) => {
+      if (ws.readyState === ws.OPEN) ws.send(data, { binary: typeof data !== 'string' });
+    };
+    const conn = new Connection(this.ctx, send, peer);
+    this.conns.set(ws, conn);
+    this.alive.add(ws);
+    this.total++;
+    const log = this.ctx.log;
+    ws.on('pong', () => this.alive.add(ws));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      void conn.onMessage(toBytes(data), isBinary);
+    });
+    ws.on('error', (e) => log(`${peer}: ${e.message}`));
+    ws.on('close', (code) => {
+      this.conns.delete(ws);
+      addCounters(this.closedCounters, conn.channel.safety.counters);
+      const s = conn.status();
+      log(`${peer}: closed (${code}) after ${s.observations} observations, ${s.actions} actions, ${conn.channel.safety.interventions} safety interventions`);
+    });
+  }
+
+  private heartbeat(): void {
+    for (const ws of this.conns.keys()) {
+      if (!this.alive.has(ws)) {
+        this.ctx.log('dropping a peer that did not answer the last ping');
+        ws.terminate();
+        continue;
+      }
+      this.alive.delete(ws);
+      ws.ping();
+    }
+  }
+}
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}
+
+function zeroCounters(): SafetyCounters {
+  return { rejected_obs: 0, stale_obs: 0, clamped_commands: 0, rate_limited_commands: 0, watchdog_trips: 0, estops: 0, safe_commands: 0 };
+}
+
+function addCounters(into: SafetyCounters, c: SafetyCounters): void {
+  for (const k of Object.keys(into) as (keyof SafetyCounters)[]) into[k] += c[k];
+}

@@ -1,0 +1,76 @@
+/**
+ * `sim2real robot`: a simulated robot controller — the task in Rapier, as if it were the real
+ * robot — driven by a running `sim2real deploy` over the network; reports return and latency.
+ */
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { runRehearsal } from '../bridge/rehearsal.ts';
+import { shiftRandomization, SHIFT_KEYS } from '../rl/evaluate.ts';
+import { NOMINAL, resolveRandomization } from '../sim/randomize.ts';
+import { resolveTask } from '../sim/task_loader.ts';
+import { asUsage, asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError } from './common.ts';
+import { collectSet } from './overrides.ts';
+import { parseShifts } from './shift.ts';
+
+interface RobotOpts {
+  env: string;
+  connect: string;
+  episodes: number;
+  seed: number;
+  randomize: boolean;
+  shift?: string[];
+  rateHz?: number;
+  encoding: string;
+  token?: string;
+  ca?: string;
+  json?: boolean;
+}
+
+/** The `robot` command. */
+export function robotCommand(): Command {
+  return new Command('robot')
+    .description('Run a task in the simulator as a robot controller driven by a sim2real deploy bridge: one connection per env, one episode per env; return and latency percentiles.')
+    .requiredOption('--env <name>', 'task name or task module path')
+    .requiredOption('--connect <url>', 'bridge address, ws://host:port or wss://host:port')
+    .option('--episodes <n>', 'episodes (= simulated robots, one connection each)', positiveInt('--episodes'), 20)
+    .option('--seed <n>', 'seed of the envs (same meaning as eval --seed)', nonNegativeInt('--seed'), 1)
+    .option('--no-randomize', 'nominal dynamics instead of the ranges the policy trained under')
+    .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable); keys: ${SHIFT_KEYS.join(', ')}`, collectSet)
+    .option('--rate-hz <hz>', 'control rate of the simulated robots (default: as fast as the bridge answers)', (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new UsageError(`--rate-hz: expected a number >= 0, got "${v}"`);
+      return n;
+    })
+    .option('--encoding <e>', 'observation encoding: binary or json', 'binary')
+    .option('--token <t>', 'bridge token')
+    .option('--ca <pem>', 'CA certificate to trust for wss:// (a self-signed bridge certificate)')
+    .option('--json', 'print one JSON object on stdout')
+    .addHelpText('after', [
+      '\nExamples:',
+      '  sim2real robot --env cartpole --connect ws://127.0.0.1:9090 --episodes 5 --json',
+      '  sim2real robot --env cartpole --connect ws://127.0.0.1:9090 --rate-hz 50 --shift latency_steps=2',
+    ].join('\n'))
+    .action(async (o: RobotOpts) => {
+      if (o.encoding !== 'binary' && o.encoding !== 'json') throw new UsageError(`--encoding ${o.encoding}: expected binary or json`);
+      if (!/^wss?:\/\//.test(o.connect)) throw new UsageError(`--connect ${o.connect}: expected ws://host:port or wss://host:port`);
+      const shifts = parseShifts(o.shift ?? []);
+      const task = await asUsageAsync(() => resolveTask(o.env));
+      let shift: Record<string, number> = {};
+      const r = await asUsageAsync(() => runRehearsal({
+        url: o.connect, task, episodes: o.episodes, seed: o.seed, rateHz: o.rateHz ?? null, encoding: o.encoding as 'binary',
+        ...(o.token ? { token: o.token } : {}),
+        ...(o.ca ? { ca: asUsage(() => readFileSync(o.ca as string)) } : {}),
+        resolveDr: (trained) => {
+          const base = o.randomize ? resolveRandomization(NOMINAL, trained) : { ...NOMINAL };
+          const s = shiftRandomization(base, shifts);
+          shift = s.shift;
+          return s.dr;
+        },
+      }));
+      const line = `${o.env} through ${o.connect}: return ${r.mean_return.toFixed(2)} ± ${r.std_return.toFixed(2)}, length ${r.mean_length.toFixed(1)} over ${r.episodes} episodes; latency p50 ${r.latency_ms_p50.toFixed(3)} ms, p99 ${r.latency_ms_p99.toFixed(3)} ms; ${r.dropped} dropped; ${r.safety_interventions} safety interventions`;
+      if (o.json) {
+        say(line);
+        printJson({ env: o.env, connect: o.connect, seed: o.seed, randomize: o.randomize, shift, encoding: o.encoding, ...r });
+      } else console.log(line);
+    });
+}
