@@ -11,6 +11,8 @@ import { CpuBackend } from '../backend/cpu.ts';
 import { OnnxPolicy } from '../onnx/runner.ts';
 import { asUsage, asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError } from './common.ts';
 import { collectSet } from './overrides.ts';
+import { parseShifts } from './shift.ts';
+import { recordEpisodes } from '../viewer/record_episodes.ts';
 
 interface EvalOpts {
   env: string;
@@ -21,6 +23,7 @@ interface EvalOpts {
   randomize: boolean;
   shift?: string[];
   json?: boolean;
+  record?: string;
 }
 
 /** What is evaluated: the actor, the ranges it trained under, and how to name it in the output. */
@@ -43,12 +46,14 @@ export function evalCommand(): Command {
     .option('--no-randomize', 'evaluate at nominal dynamics instead of the ranges the policy trained under')
     .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable; mass is a multiplier); keys: ${SHIFT_KEYS.join(', ')}`, collectSet)
     .option('--json', 'print one JSON object on stdout')
+    .option('--record <file>', 'also write the episodes (poses, observations, actions, rewards per step) to a recording for sim2real view --replay')
     .addHelpText('after', [
       '\nExamples:',
       '  sim2real eval --env cartpole --run runs/cartpole-2026-11-26T06-00-00',
       '  sim2real eval --env cartpole --run runs/cp --episodes 100 --no-randomize --json',
       '  sim2real eval --env cartpole --policy policies/cartpole.onnx --episodes 20 --seed 3 --json',
       '  sim2real eval --env cartpole --policy policies/cartpole.onnx --shift friction=0.3 --shift mass=1.3',
+      '  sim2real eval --env cartpole --policy policies/cartpole.onnx --episodes 5 --record cp.rec',
     ].join('\n'))
     .action(async (o: EvalOpts) => {
       if (!o.run === !o.policy) throw new UsageError(o.run ? 'give --run <dir> or --policy <file>, not both' : '--run <dir> or --policy <file.onnx> is required');
@@ -61,29 +66,29 @@ export function evalCommand(): Command {
         const shiftText = Object.entries(shift).map(([k, v]) => `${k}=${v}`).join(', ');
         const dyn = `${o.randomize ? 'trained randomization' : 'nominal dynamics'}${shiftText ? `, shifted ${shiftText}` : ''}`;
         const line = `${o.env}: return ${r.mean_return.toFixed(2)} ± ${r.std_return.toFixed(2)}, length ${r.mean_length.toFixed(1)} over ${r.episodes} episodes (${dyn}; ${Object.values(subject.source).at(-1)})`;
+        const recorded = o.record ? await recordTo(o.record, o, subject, dr) : undefined;
         if (o.json) {
           say(line);
-          printJson({ env: o.env, ...subject.source, randomize: o.randomize, shift, seed: o.seed, dr, ...r });
+          printJson({ env: o.env, ...subject.source, randomize: o.randomize, shift, seed: o.seed, dr, ...r, ...(o.record ? { record: o.record } : {}) });
         } else console.log(line);
+        if (recorded !== undefined) say(`recorded ${recorded} episodes to ${o.record} (play them with: sim2real view --replay ${o.record})`);
       } finally {
         await subject.dispose();
       }
     });
 }
 
-/** `--shift k=v` pairs as numbers by key (later pairs win); malformed pairs are usage errors. */
-function parseShifts(pairs: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--shift ${pair}: expected key=value (keys: ${SHIFT_KEYS.join(', ')})`);
-    const key = pair.slice(0, eq).trim();
-    const text = pair.slice(eq + 1).trim();
-    const value = text === '' ? NaN : Number(text);
-    if (!Number.isFinite(value)) throw new UsageError(`--shift ${pair}: value must be a number`);
-    out[key] = value;
+/** Records the same episodes again (same seed and envs, deterministic policy) into `file`. */
+async function recordTo(file: string, o: EvalOpts, subject: Subject, dr: DomainRandomization): Promise<number> {
+  const task = await asUsageAsync(() => resolveTask(o.env));
+  const source = `sim2real eval --env ${o.env} ${o.run ? `--run ${o.run}` : `--policy ${o.policy}`} --seed ${o.seed}`;
+  try {
+    return await recordEpisodes({ task, policy: subject.policy, episodes: o.episodes, seed: o.seed, dr, file, source });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw new UsageError(`--record ${file}: cannot write the file (${code})`);
+    throw e;
   }
-  return out;
 }
 
 function loadRunSubject(dir: string, env: string): Subject {

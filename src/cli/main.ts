@@ -11,6 +11,9 @@ import { benchCommand } from './bench.ts';
 import { trainCommand } from './train.ts';
 import { evalCommand } from './eval.ts';
 import { exportCommand } from './export.ts';
+import { viewCommand } from './view.ts';
+import { deployCommand } from './deploy.ts';
+import { robotCommand } from './robot.ts';
 import { UsageError } from './common.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -26,6 +29,9 @@ export function buildProgram(): Command {
   program.addCommand(trainCommand());
   program.addCommand(evalCommand());
   program.addCommand(exportCommand());
+  program.addCommand(viewCommand());
+  program.addCommand(deployCommand());
+  program.addCommand(robotCommand());
   program.addCommand(urdfCommand());
   program.addCommand(benchCommand());
   for (const c of program.commands) c.exitOverride();
