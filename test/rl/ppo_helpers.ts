@@ -71,3 +71,27 @@ export async function iterate(ppo: PPO, env: PointEnv): Promise<UpdateStats> {
   await ppo.computeReturns(env.obs);
   return ppo.update();
 }
+
+/**
+ * Trains a small PPO on the point-mass task for 40 iterations and returns the mean per-step
+ * reward of the first three and of the last three iterations (both negative: a cost).
+ */
+export async function pointMassLearning(backend: Backend, seed: number): Promise<{ first: number; last: number }> {
+  const { ppo, env } = smallPpo(backend, { num_steps: 32, minibatch_size: 32, learning_rate: 3e-3, lr_schedule: 'fixed' }, seed);
+  const meanReward = () => env.rewards.reduce((s, r) => s + r, 0) / env.n;
+  let first = 0, last = 0;
+  for (let it = 0; it < 40; it++) {
+    let sum = 0;
+    for (let t = 0; t < 32; t++) {
+      env.step(await ppo.act(env.obs));
+      sum += meanReward();
+      await ppo.processEnvStep(env.rewards, env.terminated, env.truncated, env.terminalObs);
+    }
+    await ppo.computeReturns(env.obs);
+    const s = await ppo.update();
+    if (s.nonfinite) throw new Error(`point-mass training: update ${it} was non-finite (seed ${seed})`);
+    if (it < 3) first += sum / 3;
+    if (it >= 37) last += sum / 3;
+  }
+  return { first, last };
+}
