@@ -12,7 +12,6 @@ import { resolveTrainConfig } from '../src/rl/config.ts';
 import { OnPolicyRunner } from '../src/rl/runner.ts';
 import { evaluatePolicy } from '../src/rl/evaluate.ts';
 import { CpuBackend } from '../src/backend/cpu.ts';
-import { EnvGroup } from '../src/sim/env_group.ts';
 import type { DomainRandomization } from '../src/sim/randomize.ts';
 import type { Policy } from '../src/rl/evaluate.ts';
 import { table } from '../src/cli/common.ts';
@@ -56,25 +55,12 @@ async function finalTerms(env: string, policy: Policy, episodes: number, seed: n
   const k = task.rewardTerms.indexOf(term);
   if (k < 0) throw new Error(`${env}: no reward term "${term}"`);
   const nt = task.rewardTerms.length;
-  const group = await EnvGroup.create({ task, numEnvs: episodes, firstEnvIndex: 0, seed, dr });
-  try {
-    const out = new Array<number>(episodes).fill(NaN);
-    const b = group.buffers;
-    let left = episodes;
-    while (left > 0) {
-      b.actions.set(await policy(b.obs));
-      group.step();
-      for (let i = 0; i < episodes; i++) {
-        if (Number.isNaN(out[i]) && (b.terminated[i] || b.truncated[i])) {
-          out[i] = b.rewardTerms[i * nt + k] as number;
-          left--;
-        }
-      }
-    }
-    return out;
-  } finally {
-    group.dispose();
-  }
+  const out = new Array<number>(episodes).fill(NaN);
+  await evaluatePolicy({
+    task: env, policy, episodes, seed, dr,
+    hooks: { onEpisodeEnd: (g, i) => { out[i] = g.buffers.rewardTerms[i * nt + k] as number; } },
+  });
+  return out;
 }
 const envs = arg('--env') ? [arg('--env') as string] : Object.keys(BARS);
 const seeds = Number(arg('--seeds') ?? 3);

@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvGroup } from '../sim/env_group.ts';
+import { runFirstEpisodes, type EpisodeStats } from '../sim/episodes.ts';
 import type { DomainRandomization } from '../sim/randomize.ts';
 import type { TaskSpec } from '../sim/task.ts';
 import { BridgeClient, type Reply } from './client.ts';
@@ -33,14 +34,7 @@ export interface RehearsalOptions {
 }
 
 /** Return and latency statistics. */
-export interface RehearsalResult {
-  mean_return: number;
-  std_return: number;
-  mean_length: number;
-  std_length: number;
-  episodes: number;
-  returns: number[];
-  lengths: number[];
+export interface RehearsalResult extends EpisodeStats {
   steps: number;
   rate_hz: number | null;
   /** Observation sent → reply received, at the robot (ms). */
@@ -82,45 +76,38 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
 }
 
 async function drive(o: RehearsalOptions, group: EnvGroup, clients: BridgeClient[], info: PolicyInfo, dr: DomainRandomization): Promise<RehearsalResult> {
-  const n = o.episodes, A = info.act_dim, D = info.obs_dim;
-  const b = group.buffers;
-  const returns = new Array<number>(n).fill(NaN), lengths = new Array<number>(n).fill(NaN);
+  const n = o.episodes, D = info.obs_dim;
   const rtts: number[] = [], bridgeMs: number[] = [];
-  let left = n, steps = 0, dropped = 0, safeReceived = 0;
+  let steps = 0, dropped = 0, safeReceived = 0;
   for (const c of clients) c.on('safe', () => safeReceived++);
   const periodMs = o.rateHz ? 1000 / o.rateHz : 0;
   const start = performance.now();
-  const joints = { pos: new Float64Array(A), vel: new Float64Array(A) };
-  while (left > 0) {
+  const joints = { pos: new Float64Array(info.act_dim), vel: new Float64Array(info.act_dim) };
+  const act = async (g: EnvGroup) => {
     const t = performance.now();
-    const replies = await Promise.all(clients.map((c, i) => c.request(b.obs.subarray(i * D, (i + 1) * D), t - start)));
+    const replies = await Promise.all(clients.map((c, i) => c.request(g.buffers.obs.subarray(i * D, (i + 1) * D), t - start)));
     replies.forEach((r, i) => {
       rtts.push(r.rttMs);
       if (r.kind === 'action') bridgeMs.push(r.latencyMs);
       if (r.kind === 'safe') safeReceived++;
       if (r.kind === 'error' || r.kind === 'timeout') dropped++;
-      writeAction(r, i, group, info, joints);
+      writeAction(r, i, g, info, joints);
     });
-    group.step();
-    steps++;
-    for (let i = 0; i < n; i++) {
-      if (Number.isNaN(returns[i]) && (b.terminated[i] || b.truncated[i])) {
-        returns[i] = b.episodeReturn[i] as number;
-        lengths[i] = b.episodeLength[i] as number;
-        left--;
+  };
+  const stats = await runFirstEpisodes(group, act, {
+    afterStep: async (_g, _counting, done) => {
+      steps++;
+      o.onProgress?.(done, n);
+      if (periodMs > 0) {
+        const wait = start + steps * periodMs - performance.now();
+        if (wait > 0) await sleep(wait);
       }
-    }
-    o.onProgress?.(n - left, n);
-    if (periodMs > 0) {
-      const wait = start + steps * periodMs - performance.now();
-      if (wait > 0) await sleep(wait);
-    }
-  }
+    },
+  });
   const safety = await sumStatus(clients);
   const interventions = Object.values(safety).reduce((a, c) => a + c, 0);
-  const [mr, sr] = meanStd(returns), [ml, sl] = meanStd(lengths);
   return {
-    mean_return: mr, std_return: sr, mean_length: ml, std_length: sl, episodes: n, returns, lengths, steps, rate_hz: o.rateHz || null,
+    ...stats, steps, rate_hz: o.rateHz || null,
     latency_ms_p50: percentile(rtts, 0.5), latency_ms_p99: percentile(rtts, 0.99), latency_ms_max: Math.max(...rtts),
     bridge_ms_p50: percentile(bridgeMs, 0.5), dropped,
     safety_interventions: interventions, safe_commands_received: safeReceived, safety, dr,
@@ -154,9 +141,4 @@ async function sumStatus(clients: BridgeClient[]): Promise<SafetyCounters> {
     for (const k of Object.keys(sum) as (keyof SafetyCounters)[]) sum[k] += s.interventions[k];
   }
   return sum;
-}
-
-function meanStd(xs: number[]): [number, number] {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return [m, Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length)];
 }

@@ -12,7 +12,7 @@ import { OnnxPolicy } from '../onnx/runner.ts';
 import { asUsage, asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError } from './common.ts';
 import { collectSet } from './overrides.ts';
 import { parseShifts } from './shift.ts';
-import { recordEpisodes } from '../viewer/record_episodes.ts';
+import { EpisodeRecorder } from '../viewer/record_episodes.ts';
 
 interface EvalOpts {
   env: string;
@@ -62,11 +62,13 @@ export function evalCommand(): Command {
       try {
         const base = o.randomize ? subject.trainedDr : { ...NOMINAL };
         const { dr, shift } = asUsage(() => shiftRandomization(base, shifts));
-        const r = await asUsageAsync(() => evaluatePolicy({ task: o.env, episodes: o.episodes, seed: o.seed, dr, policy: subject.policy }));
+        const recorder = o.record ? await recorderFor(o.record, o) : undefined;
+        const evaluate = () => evaluatePolicy({ task: o.env, episodes: o.episodes, seed: o.seed, dr, policy: subject.policy, ...(recorder ? { hooks: recorder } : {}) });
+        const r = await asUsageAsync(() => recordingTo(o.record, evaluate, recorder));
         const shiftText = Object.entries(shift).map(([k, v]) => `${k}=${v}`).join(', ');
         const dyn = `${o.randomize ? 'trained randomization' : 'nominal dynamics'}${shiftText ? `, shifted ${shiftText}` : ''}`;
         const line = `${o.env}: return ${r.mean_return.toFixed(2)} ± ${r.std_return.toFixed(2)}, length ${r.mean_length.toFixed(1)} over ${r.episodes} episodes (${dyn}; ${Object.values(subject.source).at(-1)})`;
-        const recorded = o.record ? await recordTo(o.record, o, subject, dr) : undefined;
+        const recorded = recorder?.episodes;
         if (o.json) {
           say(line);
           printJson({ env: o.env, ...subject.source, randomize: o.randomize, shift, seed: o.seed, dr, ...r, ...(o.record ? { record: o.record } : {}) });
@@ -78,16 +80,23 @@ export function evalCommand(): Command {
     });
 }
 
-/** Records the same episodes again (same seed and envs, deterministic policy) into `file`. */
-async function recordTo(file: string, o: EvalOpts, subject: Subject, dr: DomainRandomization): Promise<number> {
+/** A recorder of the evaluated episodes into `file` (opened when evaluation starts). */
+async function recorderFor(file: string, o: EvalOpts): Promise<EpisodeRecorder> {
   const task = await asUsageAsync(() => resolveTask(o.env));
   const source = `sim2real eval --env ${o.env} ${o.run ? `--run ${o.run}` : `--policy ${o.policy}`} --seed ${o.seed}`;
+  return new EpisodeRecorder(task, file, source);
+}
+
+/** Runs `evaluate`, closing `recorder` afterwards; a file that cannot be written is a usage error. */
+async function recordingTo<T>(file: string | undefined, evaluate: () => Promise<T>, recorder: EpisodeRecorder | undefined): Promise<T> {
   try {
-    return await recordEpisodes({ task, policy: subject.policy, episodes: o.episodes, seed: o.seed, dr, file, source });
+    return await evaluate();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw new UsageError(`--record ${file}: cannot write the file (${code})`);
+    if (recorder && (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')) throw new UsageError(`--record ${file}: cannot write the file (${code})`);
     throw e;
+  } finally {
+    recorder?.close();
   }
 }
 

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { EnvGroup } from '../sim/env_group.ts';
+import { runFirstEpisodes, type EpisodeHooks, type EpisodeStats } from '../sim/episodes.ts';
 import { resolveTask } from '../sim/task_loader.ts';
 import { Rng } from '../sim/rng.ts';
 import { DR_RANGE_KEYS, resolveRandomization, type DomainRandomization } from '../sim/randomize.ts';
@@ -16,15 +17,8 @@ import type { TrainConfig } from './config.ts';
 /** A batch policy: observations [B, obs_dim] → actions [B, act_dim]. */
 export type Policy = (obs: Float32Array) => Promise<Float32Array>;
 
-export interface EvalResult {
-  mean_return: number;
-  std_return: number;
-  mean_length: number;
-  std_length: number;
-  episodes: number;
-  returns: number[];
-  lengths: number[];
-}
+/** Statistics of each env's first episode (`runFirstEpisodes`). */
+export type EvalResult = EpisodeStats;
 
 export interface EvalOptions {
   task: string;
@@ -33,6 +27,8 @@ export interface EvalOptions {
   seed: number;
   /** Ranges to sample each env's randomization from. */
   dr: DomainRandomization;
+  /** What else to do in the episode loop (e.g. record the episodes). */
+  hooks?: EpisodeHooks;
 }
 
 /** Runs one episode in each of `episodes` envs with `policy`. */
@@ -40,24 +36,7 @@ export async function evaluatePolicy(o: EvalOptions): Promise<EvalResult> {
   const task = await resolveTask(o.task);
   const group = await EnvGroup.create({ task, numEnvs: o.episodes, firstEnvIndex: 0, seed: o.seed, dr: o.dr });
   try {
-    const returns = new Array<number>(o.episodes).fill(NaN);
-    const lengths = new Array<number>(o.episodes).fill(NaN);
-    let left = o.episodes;
-    const b = group.buffers;
-    while (left > 0) {
-      b.actions.set(await o.policy(b.obs));
-      group.step();
-      for (let i = 0; i < o.episodes; i++) {
-        if (Number.isNaN(returns[i]) && (b.terminated[i] || b.truncated[i])) {
-          returns[i] = b.episodeReturn[i] as number;
-          lengths[i] = b.episodeLength[i] as number;
-          left--;
-        }
-      }
-    }
-    const [mr, sr] = meanStd(returns);
-    const [ml, sl] = meanStd(lengths);
-    return { mean_return: mr, std_return: sr, mean_length: ml, std_length: sl, episodes: o.episodes, returns, lengths };
+    return await runFirstEpisodes(group, async (g) => g.buffers.actions.set(await o.policy(g.buffers.obs)), o.hooks);
   } finally {
     group.dispose();
   }
@@ -111,9 +90,4 @@ export function loadRun(runDir: string, backend: Backend): LoadedRun {
   const ppo = new PPO(backend, state.dims, config.ppo, new Rng(config.seed));
   ppo.setState(state);
   return { config, ppo, checkpoint: file };
-}
-
-function meanStd(xs: number[]): [number, number] {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return [m, Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length)];
 }
