@@ -1,90 +1,22 @@
 /**
- * The cartpole, pendulum and reacher tasks driven directly on robots built in Rapier: layouts,
- * reset distributions, sign conventions (a hand-written controller only works if they are
- * right), termination, reward terms, and one pass through the env runner.
+ * The cartpole and pendulum tasks driven directly on robots built in Rapier (reacher: its own
+ * file): layouts, reset distributions, sign conventions (a hand-written controller only works if
+ * they are right), termination, reward terms, and one pass of all three through the env runner.
  */
 import { describe, expect, it } from 'vitest';
-import { loadRapier, type World } from '../../src/sim/rapier.ts';
-import { buildRobot, createGround, createWorld } from '../../src/sim/build.ts';
-import { loadUrdf } from '../../src/sim/urdf.ts';
-import { loadRobotSpec, type LoadedRobotSpec } from '../../src/sim/robot_spec.ts';
+import { loadRobotSpec } from '../../src/sim/robot_spec.ts';
 import { Rng } from '../../src/sim/rng.ts';
-import { NOMINAL, resolveRandomization, sampleRandomization, type DomainRandomization } from '../../src/sim/randomize.ts';
-import type { TaskEnv, TaskSpec, TaskStepResult } from '../../src/sim/task.ts';
-import type { SimRobot } from '../../src/sim/sim_robot.ts';
+import { resolveRandomization } from '../../src/sim/randomize.ts';
 import { EnvGroup } from '../../src/sim/env_group.ts';
 import { cartpole, CARTPOLE_LIMITS } from '../../envs/cartpole.ts';
 import { pendulum, PENDULUM_RESET } from '../../envs/pendulum.ts';
-import { reacher, REACHER_CONTROL_WEIGHT, REACHER_RESET } from '../../envs/reacher.ts';
-import { rotateVec, wrapAngle } from '../../envs/common.ts';
+import { reacher } from '../../envs/reacher.ts';
+import { rotateVec } from '../../envs/common.ts';
+import { Driver, driver, harness } from './task_harness.ts';
 
 /** Fresh seeds every run; printed in failure messages. */
 const SEED = Math.floor(Math.random() * 1e9);
 const TASKS = [cartpole, pendulum, reacher];
-
-/** One robot in its own world, with the runner's per-step sequence done by hand. */
-interface Harness {
-  world: World;
-  robot: SimRobot;
-  spec: LoadedRobotSpec;
-  /** A task env on `robot` with its own RNG seeded by `seed`. */
-  create(seed: number): TaskEnv;
-}
-
-async function harness(task: TaskSpec): Promise<Harness> {
-  const R = await loadRapier();
-  const spec = loadRobotSpec(task.robot);
-  const model = loadUrdf(spec.urdfPath);
-  const world = createWorld(R, { dtS: spec.physics_dt_s, solverIterations: spec.solver_iterations ?? 4 });
-  createGround(R, world);
-  const robot = buildRobot(R, world, model, spec, { origin: [0, 0, 0] });
-  return { world, robot, spec, create: (seed) => task.create({ robot, rng: new Rng(seed, 0), envIndex: 0, controlDtS: spec.control_dt_s }) };
-}
-
-/** A task env ready to step: reset (after a randomization sample, like the runner), observe, step. */
-class Driver {
-  readonly obs: Float32Array;
-  readonly res: TaskStepResult;
-  private readonly act: Float32Array;
-  private readonly rng: Rng;
-
-  constructor(readonly h: Harness, readonly task: TaskSpec, readonly env: TaskEnv, seed: number, private readonly dr: DomainRandomization = NOMINAL) {
-    this.obs = new Float32Array(task.observations.length);
-    this.res = { reward: 0, terminated: false, terms: new Float64Array(task.rewardTerms.length) };
-    this.act = new Float32Array(task.actions.length);
-    this.rng = new Rng(seed, 1);
-  }
-
-  reset(): Float32Array {
-    this.h.robot.applyRandomization(sampleRandomization(this.dr, this.rng));
-    this.env.reset();
-    this.env.observe(this.obs);
-    return this.obs;
-  }
-
-  /** One control step with `action` clipped to ±action_clip (no latency). */
-  step(action: ArrayLike<number>): TaskStepResult {
-    const clip = this.h.spec.action_clip;
-    for (let i = 0; i < this.act.length; i++) this.act[i] = Math.max(-clip, Math.min(clip, action[i] as number));
-    this.env.onAction?.(this.act);
-    this.h.robot.setAction(this.act);
-    for (let k = 0; k < this.h.spec.decimation; k++) {
-      this.h.robot.prePhysicsStep(this.h.spec.physics_dt_s);
-      this.h.world.step();
-    }
-    this.res.reward = NaN;
-    this.res.terminated = false;
-    this.res.terms.fill(NaN);
-    this.env.evaluate(this.res);
-    this.env.observe(this.obs);
-    return this.res;
-  }
-}
-
-async function driver(task: TaskSpec, seed: number, dr: DomainRandomization = NOMINAL): Promise<Driver> {
-  const h = await harness(task);
-  return new Driver(h, task, h.create(seed), seed, dr);
-}
 
 const sum = (a: ArrayLike<number>) => Array.from(a).reduce((s, x) => s + x, 0);
 const deg = (d: number) => (d * Math.PI) / 180;
@@ -325,107 +257,6 @@ describe('pendulum', () => {
     expect(r.terms[0]).toBeCloseTo(-th * th, 5);
     expect(r.terms[1]).toBeCloseTo(-0.1 * w * w, 5);
     expect(r.terms[2]).toBeCloseTo(-0.001 * 1 * 1, 12);
-  });
-});
-
-describe('reacher', () => {
-  async function arm() {
-    const h = await harness(reacher);
-    const j = (n: string) => h.robot.model.joints.find((x) => x.name === n)?.origin.xyz ?? [0, 0, 0];
-    const l1 = Math.hypot(j('elbow')[0], j('elbow')[1]);
-    const l2 = Math.hypot(j('fingertip_joint')[0], j('fingertip_joint')[1]);
-    const fk = (q1: number, q2: number) => [l1 * Math.cos(q1) + l2 * Math.cos(q1 + q2), l1 * Math.sin(q1) + l2 * Math.sin(q1 + q2)] as const;
-    /** Joint angles putting the fingertip on (x, y), elbow on the side of `side`. */
-    const ik = (x: number, y: number, side: number) => {
-      const c2 = (x * x + y * y - l1 * l1 - l2 * l2) / (2 * l1 * l2);
-      const q2 = (side >= 0 ? 1 : -1) * Math.acos(Math.max(-1, Math.min(1, c2)));
-      return [Math.atan2(y, x) - Math.atan2(l2 * Math.sin(q2), l1 + l2 * Math.cos(q2)), q2] as const;
-    };
-    return { h, l1, l2, fk, ik };
-  }
-  const q = (o: Float32Array, i: number) => Math.atan2(o[2 * i + 1] as number, o[2 * i] as number);
-
-  it('has a 0.1 m and a 0.11 m link, resets within its stated ranges and samples targets over the reachable annulus', async () => {
-    const { h, l1, l2, fk } = await arm();
-    expect(l1).toBeCloseTo(0.1, 9);
-    expect(l2).toBeCloseTo(0.11, 9);
-    const R = REACHER_RESET;
-    const radii: number[] = [];
-    for (let k = 0; k < 300; k++) {
-      const env = h.create(SEED + k);
-      const d = new Driver(h, reacher, env, SEED + k);
-      const o = d.reset();
-      const msg = `seed ${SEED + k}`;
-      const [q1, q2] = [q(o, 0), q(o, 1)];
-      expect(Math.abs(q2), msg).toBeLessThanOrEqual(R.elbowRad + 1e-5);
-      expect(Math.abs(o[4] as number), msg).toBeLessThanOrEqual(R.velRadS + 1e-6);
-      expect(Math.abs(o[5] as number), msg).toBeLessThanOrEqual(R.velRadS + 1e-6);
-      const r = Math.hypot(o[6] as number, o[7] as number);
-      expect(r, msg).toBeGreaterThanOrEqual(R.targetMinM - 1e-6);
-      expect(r, msg).toBeLessThanOrEqual(R.targetMaxM + 1e-6);
-      expect(r, msg).toBeLessThan(l1 + l2);
-      radii.push(r);
-      // the fingertip the task measures on the bodies is where forward kinematics puts it
-      const [x, y] = fk(q1, q2);
-      expect(o[8] as number, msg).toBeCloseTo(x - (o[6] as number), 4);
-      expect(o[9] as number, msg).toBeCloseTo(y - (o[7] as number), 4);
-      const info = env.info?.() ?? {};
-      expect(info.target_x, msg).toBeCloseTo(o[6] as number, 5);
-      expect(info.target_y, msg).toBeCloseTo(o[7] as number, 5);
-    }
-    // uniform over the area: about (0.125² − 0.05²) / (0.2² − 0.05²) = 35% inside r < 0.125 m
-    const inner = radii.filter((r) => r < 0.125).length / radii.length;
-    expect(inner).toBeGreaterThan(0.25);
-    expect(inner).toBeLessThan(0.45);
-  });
-
-  it('gives a distance term of ≈ 0 with the fingertip put on the target by inverse kinematics, and keeps it there', async () => {
-    const { h, ik } = await arm();
-    for (let k = 0; k < 50; k++) {
-      const d = new Driver(h, reacher, h.create(SEED + k), SEED + k);
-      const o = d.reset();
-      const sol = ik(o[6] as number, o[7] as number, k % 2 === 0 ? 1 : -1);
-      h.robot.setJoints(sol, [0, 0]);
-      d.env.evaluate(d.res);
-      d.env.observe(d.obs);
-      const msg = `seed ${SEED + k}`;
-      expect(d.res.terms[0], msg).toBeGreaterThan(-1e-4);
-      expect(Math.hypot(d.obs[8] as number, d.obs[9] as number), msg).toBeLessThan(1e-4);
-      expect(wrapAngle(q(d.obs, 0) - sol[0]), msg).toBeCloseTo(0, 4);
-      for (let t = 0; t < 5; t++) d.step([0, 0]);
-      expect(d.res.terms[0], msg).toBeGreaterThan(-1e-3);
-      expect(d.res.terms[1], msg).toBeCloseTo(0, 12);
-    }
-  });
-
-  it('brings the fingertip within 1 cm of any target in under a second with joint PD control, taking a few tenths of a second', async () => {
-    const { h, ik } = await arm();
-    const times: number[] = [];
-    for (let k = 0; k < 40; k++) {
-      const d = new Driver(h, reacher, h.create(SEED + k), SEED + k);
-      const o = d.reset();
-      const [g1, g2] = ik(o[6] as number, o[7] as number, q(o, 1));
-      let reached = -1;
-      for (let t = 0; t < reacher.maxEpisodeSteps; t++) {
-        const r = d.step([3 * wrapAngle(g1 - q(d.obs, 0)) - 0.25 * (d.obs[4] as number), 1.5 * (g2 - q(d.obs, 1)) - 0.05 * (d.obs[5] as number)]);
-        expect(r.terminated).toBe(false);
-        if (reached < 0 && -(r.terms[0] as number) < 0.01) reached = t + 1;
-      }
-      expect(reached, `seed ${SEED + k}`).toBeGreaterThan(0);
-      expect(-(d.res.terms[0] as number), `seed ${SEED + k}`).toBeLessThan(0.02);
-      times.push(reached * d.h.spec.control_dt_s);
-    }
-    times.sort((a, b) => a - b);
-    const median = times[times.length >> 1] as number;
-    expect(median).toBeGreaterThan(0.1);
-    expect(median).toBeLessThan(0.6);
-  });
-
-  it('charges the weighted squared (clipped) action as the control term', async () => {
-    const d = await driver(reacher, SEED);
-    d.reset();
-    expect(d.step([0.5, -1]).terms[1]).toBeCloseTo(-1.25 * REACHER_CONTROL_WEIGHT, 9);
-    expect(d.step([2, 0]).terms[1]).toBeCloseTo(-1 * REACHER_CONTROL_WEIGHT, 9);
   });
 });
 
