@@ -9,22 +9,17 @@ import type { LoadedRobotSpec } from './robot_spec.ts';
 import type { DrSample } from './randomize.ts';
 import type { SimLink, SimRobot } from './sim_robot.ts';
 import type { LinkFrame, RobotPlan } from './build_plan.ts';
-import {
-  BODY_STRIDE, J_PRISMATIC, J_REVOLUTE, READ_ALL, READ_Q, READ_T, READ_V, READ_W, forwardKinematics, jointState, originVelocity, readMasks,
-  type FkBody, type TreeArrays,
-} from './build_kin.ts';
+import { BODY_STRIDE, J_PRISMATIC, J_REVOLUTE, forwardKinematics, jointState, originVelocity, type FkBody, type TreeArrays } from './build_kin.ts';
+import { BodyStateCache, type StepClock } from './body_state.ts';
 import { Actuators, type UnitJoint } from './build_actuators.ts';
 import { applyRandomizationTo, loadDrValues, saveDrValues, type DrState } from './build_dr.ts';
 import { qNormalize, qRotate, vCross, vSub } from './math.ts';
 import { ContactProbe } from './build_contacts.ts';
 import { refetchParts, type RobotState } from './robot_state.ts';
 
-/** The Rapier objects `buildRobot` made for one robot, handed to `BuiltRobot`. */
-/** A counter of `world.step()` calls, shared by the robots of one world (see `BuildConfig.clock`). */
-export interface StepClock {
-  steps: number;
-}
+export type { StepClock } from './body_state.ts';
 
+/** The Rapier objects `buildRobot` made for one robot, handed to `BuiltRobot`. */
 export interface BuiltParts {
   world: World;
   model: RobotModel;
@@ -81,18 +76,10 @@ export class BuiltRobot implements SimRobot {
   private readonly dynamic: boolean[];
   /** Pose of `links[i].name`'s frame in body i's frame: 7 per body (p, q). */
   private readonly namedFrame: Float64Array;
-  /** Body states (BODY_STRIDE per body); fixed bodies hold their build pose. */
+  /** Body states read from Rapier (fixed bodies hold their build pose). */
+  private readonly state: BodyStateCache;
+  /** `state.st`: BODY_STRIDE numbers per body. */
   private readonly st: Float64Array;
-  /** Dynamic bodies whose state `readJoints` needs, and which parts of it (READ_* bits) per body. */
-  private readonly readSet: Int32Array;
-  private readonly readMask: Uint8Array;
-  /** The same for `readAllJoints` (every body's joint). */
-  private readonly readSetAll: Int32Array;
-  private readonly readMaskAll: Uint8Array;
-  private readonly clock: StepClock | null;
-  /** Clock count at which the state `readJoints` / `readAllJoints` need was last read (-1: stale). */
-  private readAt = -1;
-  private readAllAt = -1;
   private readonly act: Int32Array;
   private readonly actuators: Actuators;
   /** Effort mode with joint damping: prePhysicsStep refreshes the damping force. */
@@ -112,7 +99,6 @@ export class BuiltRobot implements SimRobot {
     const { plan, spec } = parts;
     const n = plan.bodies.length;
     this.world = parts.world;
-    this.clock = parts.clock;
     this.model = parts.model;
     this.spec = spec;
     this.origin = [...parts.origin];
@@ -136,19 +122,15 @@ export class BuiltRobot implements SimRobot {
       com: Float64Array.from(plan.bodies.flatMap((b) => b.mass.com)),
     };
     this.dynamic = plan.bodies.map((_, i) => i > 0 || !plan.rootFixed);
-    this.st = new Float64Array(n * BODY_STRIDE);
     this.qAll = new Float64Array(n);
     this.qdAll = new Float64Array(n);
     this.act = Int32Array.from(plan.actuatedBodies);
     this.numJoints = this.act.length;
     this.jointLimits = plan.actuatedBodies.map((b) => ({ ...(plan.bodies[b]?.joint?.limit as JointLimit) }));
-    this.readMask = readMasks(this.tree, this.act, this.dynamic);
-    this.readSet = Int32Array.from([...this.readMask.keys()].filter((b) => this.readMask[b] !== 0));
-    this.readMaskAll = readMasks(this.tree, Int32Array.from({ length: n - 1 }, (_, i) => i + 1), this.dynamic);
-    this.readSetAll = Int32Array.from([...this.readMaskAll.keys()].filter((b) => this.readMaskAll[b] !== 0));
+    this.state = new BodyStateCache((i) => this.body(i), this.tree, this.act, this.dynamic, parts.clock);
+    this.st = this.state.st;
     this.tqPos = new Float64Array(this.numJoints);
     this.tqVel = new Float64Array(this.numJoints);
-    for (let b = 0; b < n; b++) this.refresh(b);
     this.actuators = new Actuators({
       spec, joints: this.joints, act: this.act, jointLimits: this.jointLimits, forceBased: parts.forceBased,
       urdfDamping: Float64Array.from(plan.bodies, (b) => b.joint?.damping ?? 0),
@@ -166,12 +148,7 @@ export class BuiltRobot implements SimRobot {
   // -- readout
 
   readJoints(pos: Float64Array, vel: Float64Array): void {
-    const now = this.clock ? this.clock.steps : -2;
-    if (now !== this.readAt && now !== this.readAllAt) {
-      const rs = this.readSet;
-      for (let i = 0; i < rs.length; i++) this.refresh(rs[i] as number, this.readMask[rs[i] as number] as number);
-      if (this.clock) this.readAt = now;
-    }
+    this.state.forJoints();
     const js = this.js;
     for (let k = 0; k < this.act.length; k++) {
       jointState(this.tree, this.st, this.act[k] as number, js);
@@ -186,12 +163,7 @@ export class BuiltRobot implements SimRobot {
    */
   readAllJoints(pos: Float64Array, vel: Float64Array): void {
     const n = this.bodies.length;
-    const now = this.clock ? this.clock.steps : -2;
-    if (now !== this.readAllAt) {
-      const rs = this.readSetAll;
-      for (let i = 0; i < rs.length; i++) this.refresh(rs[i] as number, this.readMaskAll[rs[i] as number] as number);
-      if (this.clock) this.readAllAt = now;
-    }
+    this.state.forAllJoints();
     pos[0] = 0;
     vel[0] = 0;
     for (let b = 1; b < n; b++) {
@@ -202,7 +174,7 @@ export class BuiltRobot implements SimRobot {
   }
 
   readBase(out: Float64Array): void {
-    if (this.dynamic[0]) this.refresh(0);
+    if (this.dynamic[0]) this.state.refresh(0);
     const st = this.st;
     const o = this.origin;
     out[0] = (st[0] as number) - o[0];
@@ -251,7 +223,7 @@ export class BuiltRobot implements SimRobot {
       this.qAll[this.act[k] as number] = p;
       this.qdAll[this.act[k] as number] = v;
     }
-    if (this.dynamic[0]) this.refresh(0);
+    if (this.dynamic[0]) this.state.refresh(0);
     this.applyState(this.rootState());
     this.actuators.reset(pos);
   }
@@ -268,7 +240,7 @@ export class BuiltRobot implements SimRobot {
       this.qAll[b] = p;
       this.qdAll[b] = v;
     }
-    if (this.dynamic[0]) this.refresh(0);
+    if (this.dynamic[0]) this.state.refresh(0);
     this.applyState(this.rootState());
     this.actuators.reset(Array.from(this.act, (b) => this.qAll[b] as number));
   }
@@ -292,7 +264,7 @@ export class BuiltRobot implements SimRobot {
 
   /** Teleports every dynamic body to the forward kinematics of `root` and `qAll`/`qdAll`. */
   private applyState(root: FkBody): void {
-    this.readAt = this.readAllAt = -1;
+    this.state.invalidate();
     forwardKinematics(this.tree, root, this.qAll, this.qdAll, this.st);
     const st = this.st;
     for (let b = 0; b < this.bodies.length; b++) {
@@ -361,7 +333,7 @@ export class BuiltRobot implements SimRobot {
   push(i: number, dv: Readonly<Vec3>): void {
     const body = this.body(i);
     if (!this.dynamic[i]) return;
-    this.readAt = this.readAllAt = -1;
+    this.state.invalidate();
     body.linvel(this.sv);
     this.sv.x += dv[0];
     this.sv.y += dv[1];
@@ -387,7 +359,7 @@ export class BuiltRobot implements SimRobot {
     this.actuators.loadState(s.actuators);
     loadDrValues(this.dr, s.dr);
     this.dampedEffort = this.actuators.dampedEffort;
-    this.readAt = this.readAllAt = -1;
+    this.state.invalidate();
   }
 
   /**
@@ -402,7 +374,7 @@ export class BuiltRobot implements SimRobot {
     this.world = world;
     this.dr.world = world;
     this.contacts.rebind(world);
-    this.readAt = this.readAllAt = -1;
+    this.state.invalidate();
   }
 
   /** Removes the robot's bodies, colliders and joints from the world. Idempotent. */
@@ -419,39 +391,5 @@ export class BuiltRobot implements SimRobot {
     if (b === undefined) throw new RangeError(`body index ${i} is outside [0, ${this.bodies.length})`);
     if (this.disposed) throw new Error('the robot was disposed');
     return b;
-  }
-
-  /** Reads the `mask` (READ_* bits) parts of body `b`'s state from Rapier into the state array. */
-  private refresh(b: number, mask = READ_ALL): void {
-    const body = this.body(b);
-    const st = this.st;
-    const o = b * BODY_STRIDE;
-    const v = this.sv;
-    const q = this.sq;
-    if (mask & READ_T) {
-      body.translation(v);
-      st[o] = v.x;
-      st[o + 1] = v.y;
-      st[o + 2] = v.z;
-    }
-    if (mask & READ_Q) {
-      body.rotation(q);
-      st[o + 3] = q.x;
-      st[o + 4] = q.y;
-      st[o + 5] = q.z;
-      st[o + 6] = q.w;
-    }
-    if (mask & READ_V) {
-      body.linvel(v);
-      st[o + 7] = v.x;
-      st[o + 8] = v.y;
-      st[o + 9] = v.z;
-    }
-    if (mask & READ_W) {
-      body.angvel(v);
-      st[o + 10] = v.x;
-      st[o + 11] = v.y;
-      st[o + 12] = v.z;
-    }
   }
 }
