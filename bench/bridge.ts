@@ -15,15 +15,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BridgeClient, type Reply } from '../src/bridge/client.ts';
 import { percentile } from '../src/bridge/stats.ts';
 import { table } from '../src/cli/common.ts';
+import { arg } from './args.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? (args[i + 1] ?? dflt) : dflt;
-};
-const K = Number(arg('--robots', '32'));
-const seconds = Number(arg('--seconds', '10'));
-const encoding = arg('--encoding', 'binary') as 'binary' | 'json';
+const K = Number(arg('--robots') ?? '32');
+const seconds = Number(arg('--seconds') ?? '10');
+const encoding = (arg('--encoding') ?? 'binary') as 'binary' | 'json';
 const warmupS = 1;
 const root = path.resolve(import.meta.dirname, '..');
 const OBS = ['cart_pos', 'cart_vel', 'pole_angle', 'pole_angvel'];

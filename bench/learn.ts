@@ -15,12 +15,8 @@ import { CpuBackend } from '../src/backend/cpu.ts';
 import type { DomainRandomization } from '../src/sim/randomize.ts';
 import type { Policy } from '../src/rl/evaluate.ts';
 import { table } from '../src/cli/common.ts';
+import { arg } from './args.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 /**
  * The return each task's training curve must reach, and what the number means.
  * pendulum: an energy-pumping swing-up with a PD hold (bench-side reference controller) brings the

@@ -8,12 +8,8 @@
 import os from 'node:os';
 import { benchSim, type BenchSimResult } from '../src/sim/bench_sim.ts';
 import { table } from '../src/cli/common.ts';
+import { arg } from './args.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const cores = os.availableParallelism();
 const maxWorkers = Number(arg('--workers') ?? Math.max(2, cores));
 const suites: { env: string; perWorker: number; steps: number }[] = [

@@ -15,16 +15,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CpuBackend } from '../src/backend/cpu.ts';
 import { table } from '../src/cli/common.ts';
 import { CARTPOLE_SHAPE, LEGGED_SHAPE, matmulPeak, timeUpdate, updateFlops, type UpdateShape, type UpdateTiming } from './ppo_update.ts';
-import { openWebGpu, type OpenBackend } from './webgpu_open.ts';
+import { openCpu, openWebGpu, type OpenBackend } from './backends.ts';
+import { arg, args } from './args.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 if (arg('--env')) {
   await import('./train_env.ts');
 } else {
@@ -46,7 +41,7 @@ async function benchUpdates(): Promise<void> {
   const rows: Row[] = [];
   const notes: string[] = [];
   const backends: OpenBackend[] = [];
-  if (wanted.includes('cpu')) backends.push({ backend: new CpuBackend(), adapter: `${process.arch} CPU, 1 thread`, cpuLike: true, close: () => {} });
+  if (wanted.includes('cpu')) backends.push(openCpu());
   if (wanted.includes('webgpu')) {
     const gpu = await openWebGpu();
     if (gpu) backends.push(gpu);

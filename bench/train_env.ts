@@ -11,18 +11,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getTask } from '../envs/index.ts';
-import { CpuBackend } from '../src/backend/cpu.ts';
-import type { Backend } from '../src/backend/backend.ts';
 import { resolveTrainConfig } from '../src/rl/config.ts';
 import { OnPolicyRunner, type IterationMetrics } from '../src/rl/runner.ts';
 import { table } from '../src/cli/common.ts';
-import { openWebGpu } from './webgpu_open.ts';
+import { openCpu, openWebGpu } from './backends.ts';
+import { arg } from './args.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const env = arg('--env') as string;
 const task = getTask(env);
 const workers = Number(arg('--workers') ?? Math.max(1, os.availableParallelism()));
@@ -34,14 +28,9 @@ const ppo = legged
   ? { num_envs: numEnvs, num_steps: numSteps, num_epochs: 5, minibatch_size: Math.floor((numEnvs * numSteps) / 4), actor_hidden: [512, 256, 128], critic_hidden: [512, 256, 128], activation: 'elu', learning_rate: 1e-3, lr_schedule: 'adaptive' }
   : { num_envs: numEnvs, num_steps: numSteps, minibatch_size: Math.floor((numEnvs * numSteps) / 4) };
 
-let backend: Backend = new CpuBackend();
-let adapter = `${process.arch} CPU, 1 thread`;
-let close = () => {};
-if (arg('--backend') === 'webgpu') {
-  const gpu = await openWebGpu();
-  if (!gpu) throw new Error('--backend webgpu: no WebGPU adapter (scripts/install-system-deps.sh installs a Vulkan driver)');
-  ({ backend, adapter, close } = gpu);
-}
+const opened = arg('--backend') === 'webgpu' ? await openWebGpu() : openCpu();
+if (!opened) throw new Error('--backend webgpu: no WebGPU adapter (scripts/install-system-deps.sh installs a Vulkan driver)');
+const { backend, adapter, close } = opened;
 
 const dir = mkdtempSync(path.join(tmpdir(), 's2r-bench-train-'));
 const config = resolveTrainConfig(task, env, [{

@@ -1,5 +1,6 @@
-/** The WebGPU backend for the benchmarks, with its adapter named; null when there is no adapter. */
+/** The backends the benchmarks time, each with what runs it named for the table. */
 import type { Backend } from '../src/backend/backend.ts';
+import { CpuBackend } from '../src/backend/cpu.ts';
 import { WebGpuBackend } from '../src/backend/webgpu.ts';
 
 /** An open backend, its adapter's name, whether it is really a CPU, and how to release it. */
@@ -15,4 +16,9 @@ export async function openWebGpu(): Promise<OpenBackend | null> {
   const b = await WebGpuBackend.create();
   if (!b) return null;
   return { backend: b, adapter: b.adapterDescription, cpuLike: b.adapter.software, close: () => b.destroy() };
+}
+
+/** The CPU reference backend (one thread). */
+export function openCpu(): OpenBackend {
+  return { backend: new CpuBackend(), adapter: `${process.arch} CPU, 1 thread`, cpuLike: true, close: () => {} };
 }
