@@ -32,6 +32,12 @@ export interface BodyDescription {
   shapes: ShapeDescription[];
   /** The joint to the parent body, with its unit axis in the body's streamed frame (null for the root). */
   joint: { name: string; type: string; axis: Vec3 } | null;
+  /**
+   * The kinematic chain, for drawing it: the parent body's index, and where this body's joint
+   * sits in the parent's streamed frame (fixed there for revolute joints). Absent for the root,
+   * and in recordings made before it existed.
+   */
+  parent?: { body: number; at: Vec3 };
 }
 
 /** A robot as the page draws it; `bodies` has the pose stream's order. */
@@ -60,9 +66,21 @@ export function describeRobot(robot: BuiltRobot): RobotDescription {
     const jointName = robot.movableJointNames[i] ?? '';
     const j = jointName === '' ? undefined : model.joints.find((x) => x.name === jointName);
     const joint = j ? { name: j.name, type: j.type, axis: unit(j.axis) } : null;
-    return { name: link.name, mergedLinks: [...link.mergedLinks], shapes, joint };
+    const parent = j ? parentOf(robot, j.parent, j.origin.xyz) : undefined;
+    return { name: link.name, mergedLinks: [...link.mergedLinks], shapes, joint, ...(parent ? { parent } : {}) };
   });
   return { name: model.name, bodies };
+}
+
+/** The parent body of a joint whose parent link is `parentLink`, and the joint's position in that body's streamed frame. */
+function parentOf(robot: BuiltRobot, parentLink: string, jointXyz: Vec3): { body: number; at: Vec3 } | undefined {
+  const frame = robot.linkFrames.get(parentLink);
+  if (!frame) return undefined;
+  const owner = robot.links[frame.body];
+  if (!owner) return undefined;
+  const named = robot.linkFrames.get(owner.name)?.pose ?? { p: [0, 0, 0], q: [0, 0, 0, 1] };
+  const at = poseMul(poseInverse(named), poseMul(frame.pose, { p: jointXyz, q: [0, 0, 0, 1] })).p;
+  return { body: frame.body, at: [at[0], at[1], at[2]] };
 }
 
 function shapeOf(g: BuiltRobot['model']['links'][number]['collisions'][number]['geometry']): Omit<ShapeDescription, 'link' | 'pos' | 'quat'> {

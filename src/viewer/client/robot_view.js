@@ -26,6 +26,8 @@ export class RobotView {
     this.materials = [];
     /** @type {THREE.Mesh[]} every shape mesh (the picking targets) */
     this.meshes = [];
+    /** @type {THREE.Mesh[]} the kinematic chain's links and joint balls (drawn, not picked) */
+    this.chain = [];
     const scale = robotScale(robot);
     robot.bodies.forEach((body, i) => {
       const g = new THREE.Group();
@@ -46,6 +48,39 @@ export class RobotView {
       }
       this.bodies.push(g);
       this.group.add(g);
+    });
+    this.addChain(robot, scale);
+  }
+
+  /**
+   * The kinematic chain as thin grey links: from each parent body's frame origin to the joint
+   * of each revolute child, fixed in the parent's frame. It keeps links whose own bodies carry
+   * no collision shape (a quadruped's hips) visibly attached. Not pickable.
+   * @param {{bodies: {joint: {type: string} | null, parent?: {body: number, at: number[]}}[]}} robot
+   * @param {number} scale
+   */
+  addChain(robot, scale) {
+    const material = new THREE.MeshLambertMaterial({ color: 0x8a8f98 });
+    this.materials.push(material);
+    const radius = 0.03 * scale;
+    robot.bodies.forEach((body) => {
+      const p = body.parent;
+      const kind = body.joint?.type;
+      if (!p || (kind !== 'revolute' && kind !== 'continuous')) return;
+      const parent = this.bodies[p.body];
+      if (!parent) return;
+      const to = new THREE.Vector3(p.at[0], p.at[1], p.at[2]);
+      const joint = new THREE.Mesh(new THREE.SphereGeometry(1.6 * radius, 12, 8), material);
+      joint.position.copy(to);
+      parent.add(joint);
+      this.chain.push(joint);
+      const length = to.length();
+      if (length < 1e-6) return;
+      const bone = new THREE.Mesh(new THREE.CylinderGeometry(radius, radius, length, 8), material);
+      bone.position.copy(to).multiplyScalar(0.5);
+      bone.quaternion.setFromUnitVectors(new THREE.Vector3(0, 1, 0), to.clone().normalize());
+      parent.add(bone);
+      this.chain.push(bone);
     });
   }
 
@@ -73,7 +108,7 @@ export class RobotView {
     let n = 0;
     const p = new THREE.Vector3();
     this.bodies.forEach((g) => {
-      if (g.children.every((c) => !(c instanceof THREE.Mesh))) return;
+      if (g.children.every((c) => !(c instanceof THREE.Mesh) || c.userData.body === undefined)) return;
       out.add(g.getWorldPosition(p));
       n++;
     });
@@ -82,7 +117,7 @@ export class RobotView {
 
   /** Frees geometries and materials. */
   dispose() {
-    for (const m of this.meshes) m.geometry.dispose();
+    for (const m of [...this.meshes, ...this.chain]) m.geometry.dispose();
     for (const a of this.axes) a.dispose();
     for (const m of this.materials) m.dispose();
     this.group.removeFromParent();
