@@ -16,7 +16,7 @@ interface TrainOpts {
   config?: string;
   set?: string[];
   envs?: number;
-  workers?: number;
+  workers?: number | 'auto';
   steps?: number;
   seed?: number;
   backend: string;
@@ -35,7 +35,7 @@ export function trainCommand(): Command {
     .option('--config <file>', 'JSON config: top-level keys, "ppo" and "dr" sections')
     .option('--set <key=value>', 'override a config key, e.g. --set ppo.learning_rate=3e-4 --set dr.friction=0.4,1.2 (repeatable)', collectSet)
     .option('--envs <n>', 'parallel envs (ppo.num_envs)', positiveInt('--envs'))
-    .option('--workers <n>', 'worker threads stepping the envs', positiveInt('--workers'))
+    .option('--workers <n>', 'worker threads stepping the envs, or "auto" (one per core, at least 32 envs each)', (v: string) => (v === 'auto' ? 'auto' : positiveInt('--workers')(v)))
     .option('--steps <n>', 'env steps to train for', positiveInt('--steps'))
     .option('--seed <n>', 'seed', nonNegativeInt('--seed'))
     .option('--backend <name>', 'auto | cpu | webgpu', 'auto')

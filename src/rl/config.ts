@@ -5,6 +5,7 @@
  * then the dedicated flags (`--envs`, `--steps`, `--seed`, `--workers`, `--no-randomize`).
  */
 import { createHash } from 'node:crypto';
+import os from 'node:os';
 import { validatePpoConfig, type PpoConfig } from './ppo_config.ts';
 import { NOMINAL, resolveRandomization, type DomainRandomization } from '../sim/randomize.ts';
 import type { TaskSpec } from '../sim/task.ts';
@@ -17,7 +18,7 @@ export interface TrainConfig {
   seed: number;
   /** Env steps to train for (rounded up to whole iterations of num_envs × num_steps). */
   total_env_steps: number;
-  /** Worker threads stepping the envs. */
+  /** Worker threads stepping the envs (`"auto"` in a config layer resolves to a count here). */
   num_workers: number;
   /** false: every randomization range at its nominal value. */
   randomize: boolean;
@@ -79,18 +80,34 @@ export function resolveTrainConfig(task: TaskSpec, env: string, layers: Layer[],
     }
   }
   const out: Record<string, unknown> = { env };
-  for (const [key, [lo, hi]] of Object.entries(INT_KEYS)) out[key] = parseInteger(`${where}: ${key}`, merged[key], lo, hi);
+  const autoWorkers = merged.num_workers === 'auto';
+  if (autoWorkers) merged.num_workers = 1;
+  for (const [key, [lo, hi]] of Object.entries(INT_KEYS)) {
+    out[key] = parseInteger(`${where}: ${key}`, merged[key], lo, hi, key === 'num_workers' ? ' or "auto"' : '');
+  }
   for (const key of BOOL_KEYS) out[key] = parseBool(`${where}: ${key}`, merged[key]);
   const cfg = out as unknown as TrainConfig;
   const ppoCfg = validatePpoConfig(ppo, `${where}: ppo`);
   const rollout = ppoCfg.num_envs * ppoCfg.num_steps;
   // the linear schedule anneals over the planned iterations
   cfg.ppo = validatePpoConfig({ ...ppo, total_iterations: Math.max(1, Math.ceil(cfg.total_env_steps / rollout)) }, `${where}: ppo`);
+  if (autoWorkers) cfg.num_workers = autoWorkerCount(cfg.ppo.num_envs);
   if (cfg.num_workers > cfg.ppo.num_envs) throw new Error(`${where}: num_workers ${cfg.num_workers} exceeds ppo.num_envs ${cfg.ppo.num_envs}`);
   const ranges = resolveRandomization(task.dr, dr); // overrides are checked even when randomization is off
   cfg.dr = cfg.randomize ? ranges : { ...NOMINAL };
   return cfg;
 }
+
+/**
+ * `num_workers: "auto"`: one worker per core, but at least `AUTO_ENVS_PER_WORKER` envs each, so
+ * a worker's step outweighs its message round trip (cartpole's 16 envs stay on one worker).
+ */
+export function autoWorkerCount(numEnvs: number, cores = os.availableParallelism()): number {
+  return Math.max(1, Math.min(cores, Math.floor(numEnvs / AUTO_ENVS_PER_WORKER)));
+}
+
+/** The fewest envs `"auto"` gives a worker. */
+export const AUTO_ENVS_PER_WORKER = 32;
 
 /** Iterations the run is planned for. */
 export function totalIterations(cfg: TrainConfig): number {
@@ -121,9 +138,9 @@ export function coerceSetLayer(layer: Layer): Layer {
   return out;
 }
 
-function parseInteger(field: string, v: unknown, lo: number, hi: number): number {
+function parseInteger(field: string, v: unknown, lo: number, hi: number, orElse = ''): number {
   const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi) throw new Error(`${field} must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi) throw new Error(`${field} must be an integer in [${lo}, ${hi}]${orElse}, got ${JSON.stringify(v)}`);
   return n;
 }
 

@@ -7,8 +7,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import os from 'node:os';
 import { OnPolicyRunner } from '../../src/rl/runner.ts';
-import { resolveTrainConfig, coerceSetLayer, type TrainConfig } from '../../src/rl/config.ts';
+import { resolveTrainConfig, coerceSetLayer, autoWorkerCount, type TrainConfig } from '../../src/rl/config.ts';
 import { readCheckpoint, latestCheckpoint } from '../../src/rl/checkpoint.ts';
 import { readMetrics } from '../../src/rl/metrics.ts';
 import { CpuBackend } from '../../src/backend/cpu.ts';
@@ -143,5 +144,18 @@ describe('training config', () => {
     expect(c.ppo.total_iterations).toBe(Math.ceil(100_000 / (c.ppo.num_envs * c.ppo.num_steps)));
     const off = resolveTrainConfig(task, 'cartpole', [{ randomize: false }]);
     expect(off.dr.mass_scale).toEqual([1, 1]);
+  });
+
+  it('num_workers "auto" resolves to a count: one per core, at least 32 envs each; garbage names the choices', () => {
+    const task = getTask('cartpole');
+    expect(autoWorkerCount(16, 16)).toBe(1);
+    expect(autoWorkerCount(512, 16)).toBe(16);
+    expect(autoWorkerCount(512, 2)).toBe(2);
+    expect(autoWorkerCount(100, 16)).toBe(3);
+    const cores = os.availableParallelism();
+    const c = resolveTrainConfig(task, 'cartpole', [{ num_workers: 'auto', ppo: { num_envs: 32 * cores + 5 } }]);
+    expect(c.num_workers).toBe(cores);
+    expect(resolveTrainConfig(task, 'cartpole', [{ num_workers: 'auto' }]).num_workers).toBe(1); // 16 envs
+    expect(() => resolveTrainConfig(task, 'cartpole', [{ num_workers: 'many' }])).toThrow(/num_workers must be an integer in \[1, 1024\] or "auto", got "many"/);
   });
 });
