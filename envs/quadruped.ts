@@ -10,7 +10,7 @@
 import type { SignalSpec, TaskSpec } from '../src/sim/task.ts';
 import { jointSignals, randomization, signal } from './common.ts';
 import { QuadrupedEnv } from './quadruped_env.ts';
-import { QUADRUPED_ACTION_SCALE, QUADRUPED_JOINTS, QUADRUPED_NOISE, QUADRUPED_OBS_SCALES, QUADRUPED_REWARD_TERMS } from './quadruped_config.ts';
+import { QUADRUPED_ACTION_SCALE, QUADRUPED_COMMANDS, QUADRUPED_JOINTS, QUADRUPED_NOISE, QUADRUPED_OBS_SCALES, QUADRUPED_REWARD_TERMS } from './quadruped_config.ts';
 
 const S = QUADRUPED_OBS_SCALES;
 const N = QUADRUPED_NOISE;
@@ -65,7 +65,22 @@ export const quadruped: TaskSpec = {
     push_interval_s: [8, 8],
     push_velocity: [1, 1],
   }),
+  commands: QUADRUPED_COMMANDS,
   envSpacingM: 3,
   pushLink: 'trunk',
+  training: {
+    // rsl_rl's PPO settings for legged_gym (flat terrain: the 128-64-32 networks of its flat
+    // configs); 512 envs instead of 4096 so a 2-core machine turns an iteration over in seconds
+    total_env_steps: 30_000_000,
+    num_workers: 'auto',
+    checkpoint_every: 50,
+    ppo: {
+      num_envs: 512, num_steps: 24, num_epochs: 5, minibatch_size: 3072,
+      actor_hidden: [128, 64, 32], critic_hidden: [128, 64, 32], activation: 'elu',
+      learning_rate: 1e-3, lr_schedule: 'adaptive', desired_kl: 0.01,
+      gamma: 0.99, gae_lambda: 0.95, clip_coef: 0.2, clip_value_loss: true, value_coef: 1.0,
+      entropy_coef: 0.01, max_grad_norm: 1.0, init_log_std: 0,
+    },
+  },
   create: (ctx) => new QuadrupedEnv(ctx),
 };

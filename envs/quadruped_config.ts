@@ -4,6 +4,7 @@
  * A1 configuration unless a comment says otherwise). Shared by `quadruped.ts` (the task
  * declaration) and `quadruped_env.ts` (the per-env logic).
  */
+import type { CommandSpec } from '../src/sim/task.ts';
 
 /** Legs in action order, and the three joints of each. */
 export const QUADRUPED_LEGS = ['FL', 'FR', 'RL', 'RR'] as const;
@@ -104,3 +105,13 @@ export const QUADRUPED_CONFIG = {
  * action is a joint target offset from the default pose in units of 0.25 rad.
  */
 export const QUADRUPED_ACTION_SCALE = 0.25;
+
+/**
+ * The commands, in the order of the observation and of `setCommands`: each with the range it is
+ * sampled from and the `info()` keys of its value and of the base-frame velocity it asks for.
+ */
+export const QUADRUPED_COMMANDS: readonly CommandSpec[] = [
+  { name: 'vx', unit: 'm/s', range: QUADRUPED_CONFIG.commandRange.vx, commandKey: 'command_vx', measuredKey: 'base_vx' },
+  { name: 'vy', unit: 'm/s', range: QUADRUPED_CONFIG.commandRange.vy, commandKey: 'command_vy', measuredKey: 'base_vy' },
+  { name: 'yaw_rate', unit: 'rad/s', range: QUADRUPED_CONFIG.commandRange.yawRate, commandKey: 'command_yaw_rate', measuredKey: 'base_yaw_rate' },
+];

@@ -1,7 +1,8 @@
 /**
  * One env of the quadruped task (see `quadruped.ts` for the layout, weights and constants):
- * legged_gym's reset distribution, command sampling, observation, reward terms and
- * termination, on a `SimRobot`. The per-step methods reuse preallocated arrays only.
+ * legged_gym's reset distribution, command sampling (or commands held by `setCommands`),
+ * observation, reward terms and termination, on a `SimRobot`. The per-step methods reuse
+ * preallocated arrays only.
  */
 import type { SimRobot } from '../src/sim/sim_robot.ts';
 import type { Rng } from '../src/sim/rng.ts';
@@ -9,6 +10,7 @@ import type { TaskContext, TaskEnv, TaskStepResult } from '../src/sim/task.ts';
 import type { Quat, Vec3 } from '../src/sim/robot_model.ts';
 import { copyStateArrays, expectJoints, loadStateArrays, requireLink } from './common.ts';
 import { LegContacts } from './quadruped_contacts.ts';
+import { baseFrameState, maxTiltRad } from './quadruped_frame.ts';
 import {
   QUADRUPED_ACTION_SCALE, QUADRUPED_CONFIG as C, QUADRUPED_JOINTS, QUADRUPED_LEGS, QUADRUPED_OBS_SCALES as S,
   QUADRUPED_REWARD_TERMS, QUADRUPED_REWARD_WEIGHTS, type QuadrupedWeightedTerm,
@@ -59,6 +61,8 @@ export class QuadrupedEnv implements TaskEnv {
   private stateFresh = false;
   private steps = 0;
   private readonly resampleSteps: number;
+  /** Commands held by `setCommands` (vx, vy, yaw rate), or null while they are sampled. */
+  private fixedCommands: Float64Array | null = null;
 
   // -- reset scratch
   private readonly spawnPos: Vec3 = [0, 0, 0];
@@ -193,7 +197,24 @@ export class QuadrupedEnv implements TaskEnv {
     if (++this.steps % this.resampleSteps === 0) this.resampleCommands();
   }
 
-  /** Commands, the last actions and joint rates, the feet's air time and contact memory, the step count. */
+  /**
+   * Holds the commands at `fixed` (vx m/s, vy m/s, yaw rate rad/s), the current ones at once,
+   * until `null` returns them to sampling at the next resample or reset.
+   */
+  setCommands(fixed: Float64Array | null): void {
+    if (fixed !== null && (fixed.length !== 3 || !fixed.every(Number.isFinite))) {
+      throw new Error(`task quadruped: setCommands takes 3 finite numbers (vx, vy, yaw_rate), got [${Array.from(fixed).join(', ')}]`);
+    }
+    this.fixedCommands = fixed && Float64Array.from(fixed);
+    if (fixed) this.commands.set(fixed);
+  }
+
+  /**
+   * Commands, the last actions and joint rates, the feet's air time and contact memory, the step
+   * count. A fixed command (`setCommands`) is the caller's setting, like the randomization
+   * ranges, not episode memory: it is not saved, and `loadState` keeps the loading env's setting
+   * (re-applying a fixed command over the saved values).
+   */
   saveState(): unknown {
     return { ...copyStateArrays(this.memory()), steps: this.steps };
   }
@@ -204,10 +225,17 @@ export class QuadrupedEnv implements TaskEnv {
     loadStateArrays('quadruped', state, this.memory());
     this.steps = steps as number;
     this.stateFresh = false;
+    if (this.fixedCommands) this.commands.set(this.fixedCommands);
   }
 
+  /** The commands and the base-frame velocities they ask for (`QUADRUPED_COMMANDS`), read now. */
   info(): Record<string, number> {
-    return { command_vx: this.commands[0]!, command_vy: this.commands[1]!, command_yaw_rate: this.commands[2]! };
+    this.readState();
+    const c = this.commands;
+    return {
+      command_vx: c[0]!, command_vy: c[1]!, command_yaw_rate: c[2]!,
+      base_vx: this.linB[0]!, base_vy: this.linB[1]!, base_yaw_rate: this.angB[2]!,
+    };
   }
 
   /** The arrays that carry over between control steps (`saveState`). */
@@ -218,35 +246,25 @@ export class QuadrupedEnv implements TaskEnv {
     };
   }
 
-  /** Commands from legged_gym's ranges; small linear commands become zero (stand still). */
+  /**
+   * Commands from legged_gym's ranges; small linear commands become zero (stand still). Fixed
+   * commands replace them after the draws, so the RNG stream (resets, noise, pushes) is the same
+   * with and without them.
+   */
   private resampleCommands(): void {
     const r = C.commandRange, c = this.commands, rng = this.rng;
     c[0] = rng.uniform(r.vx[0], r.vx[1]);
     c[1] = rng.uniform(r.vy[0], r.vy[1]);
     c[2] = rng.uniform(r.yawRate[0], r.yawRate[1]);
     if (Math.hypot(c[0], c[1]) <= C.commandZeroBelowMps) c[0] = c[1] = 0;
+    if (this.fixedCommands) c.set(this.fixedCommands);
   }
 
   /** Reads base and joint state and derives the base-frame quantities. */
   private readState(): void {
-    const b = this.base;
-    this.robot.readBase(b);
+    this.robot.readBase(this.base);
     this.robot.readJoints(this.q, this.qd);
-    const x = b[3]!, y = b[4]!, z = b[5]!, w = b[6]!;
-    // rotation matrix columns; base-frame vector = Rᵀ·v
-    const r00 = 1 - 2 * (y * y + z * z), r10 = 2 * (x * y + w * z), r20 = 2 * (x * z - w * y);
-    const r01 = 2 * (x * y - w * z), r11 = 1 - 2 * (x * x + z * z), r21 = 2 * (y * z + w * x);
-    const r02 = 2 * (x * z + w * y), r12 = 2 * (y * z - w * x), r22 = 1 - 2 * (x * x + y * y);
-    const vx = b[7]!, vy = b[8]!, vz = b[9]!, wx = b[10]!, wy = b[11]!, wz = b[12]!;
-    this.linB[0] = r00 * vx + r10 * vy + r20 * vz;
-    this.linB[1] = r01 * vx + r11 * vy + r21 * vz;
-    this.linB[2] = r02 * vx + r12 * vy + r22 * vz;
-    this.angB[0] = r00 * wx + r10 * wy + r20 * wz;
-    this.angB[1] = r01 * wx + r11 * wy + r21 * wz;
-    this.angB[2] = r02 * wx + r12 * wy + r22 * wz;
-    this.gravB[0] = -r20;
-    this.gravB[1] = -r21;
-    this.gravB[2] = -r22;
+    baseFrameState(this.base, this.linB, this.angB, this.gravB);
   }
 
   /** Contact of each foot, and how many thighs and calves touch. */
@@ -259,11 +277,7 @@ export class QuadrupedEnv implements TaskEnv {
   private isTerminal(): boolean {
     if (this.robot.inContact(this.trunkBody)) return true;
     if (this.base[2]! < C.minBaseHeightM) return true;
-    const x = this.base[3]!, y = this.base[4]!, z = this.base[5]!, w = this.base[6]!;
-    const roll = Math.atan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y));
-    const sinPitch = 2 * (w * y - z * x);
-    const pitch = Math.asin(sinPitch > 1 ? 1 : sinPitch < -1 ? -1 : sinPitch);
-    return Math.abs(roll) > C.maxTiltRad || Math.abs(pitch) > C.maxTiltRad;
+    return maxTiltRad(this.base) > C.maxTiltRad;
   }
 
   private trackingLinVel(): number {

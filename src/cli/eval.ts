@@ -1,17 +1,20 @@
 /**
  * `sim2real eval`: return and episode length of a trained run (`--run`, the TypeScript actor) or
  * of an exported ONNX file (`--policy`, through onnxruntime: the sim-to-sim check), deterministic
- * actions, optionally under dynamics shifted outside the training ranges (`--shift k=v`).
+ * actions, optionally under dynamics shifted outside the training ranges (`--shift k=v`), and for
+ * tasks with commands at held commands with tracking statistics (`--command name=value`).
  */
 import { Command } from 'commander';
 import { NOMINAL, resolveRandomization, type DomainRandomization } from '../sim/randomize.ts';
 import { resolveTask } from '../sim/task_loader.ts';
-import { evaluatePolicy, loadRun, shiftRandomization, SHIFT_KEYS, type Policy } from '../rl/evaluate.ts';
+import { evaluatePolicy, loadRun, shiftRandomization, SHIFT_KEYS, type EvalTracking, type Policy } from '../rl/evaluate.ts';
+import { resolveCommands, type TrackingResult } from '../rl/tracking.ts';
+import { listTasks } from '../../envs/index.ts';
 import { CpuBackend } from '../backend/cpu.ts';
 import { OnnxPolicy } from '../onnx/runner.ts';
-import { asUsage, asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError } from './common.ts';
+import { asUsage, asUsageAsync, nonNegativeInt, positiveInt, printJson, say, table, UsageError } from './common.ts';
 import { collectSet } from './overrides.ts';
-import { parseShifts } from './shift.ts';
+import { parseCommands, parseShifts } from './shift.ts';
 import { EpisodeRecorder } from '../viewer/record_episodes.ts';
 
 interface EvalOpts {
@@ -22,6 +25,8 @@ interface EvalOpts {
   seed: number;
   randomize: boolean;
   shift?: string[];
+  command?: string[];
+  settleS?: number;
   json?: boolean;
   record?: string;
 }
@@ -37,7 +42,7 @@ interface Subject {
 /** The `eval` command. */
 export function evalCommand(): Command {
   return new Command('eval')
-    .description('Evaluate a trained run or an ONNX policy: mean and std of return and episode length with the deterministic policy, one episode per env.')
+    .description('Evaluate a trained run or an ONNX policy: mean and std of return and episode length with the deterministic policy, one episode per env; with --command, how well held commands are tracked.')
     .requiredOption('--env <name>', 'task name or task module path')
     .option('--run <dir>', 'run directory (its latest checkpoint)')
     .option('--policy <file>', 'exported ONNX policy (sim2real export, or policy.onnx of a run)')
@@ -45,6 +50,8 @@ export function evalCommand(): Command {
     .option('--seed <n>', 'seed of the evaluation envs', nonNegativeInt('--seed'), 1)
     .option('--no-randomize', 'evaluate at nominal dynamics instead of the ranges the policy trained under')
     .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable; mass is a multiplier); keys: ${SHIFT_KEYS.join(', ')}`, collectSet)
+    .option('--command <name=value>', `hold a task command at a value and report how well it is tracked (repeatable; commands not given are held at 0); ${commandsHelp()}`, collectSet)
+    .option('--settle-s <s>', 'with --command: seconds after each reset left out of the tracking statistics (default 1)', nonNegativeNumber('--settle-s'))
     .option('--json', 'print one JSON object on stdout')
     .option('--record <file>', 'also write the episodes (poses, observations, actions, rewards per step) to a recording for sim2real view --replay')
     .addHelpText('after', [
@@ -54,30 +61,86 @@ export function evalCommand(): Command {
       '  sim2real eval --env cartpole --policy policies/cartpole.onnx --episodes 20 --seed 3 --json',
       '  sim2real eval --env cartpole --policy policies/cartpole.onnx --shift friction=0.3 --shift mass=1.3',
       '  sim2real eval --env cartpole --policy policies/cartpole.onnx --episodes 5 --record cp.rec',
+      '  sim2real eval --env quadruped --run runs/a1 --command vx=0.8 --episodes 10      # vy and yaw_rate held at 0',
+      '  sim2real eval --env quadruped --policy a1.onnx --command vx=0.5 --shift friction=0.4 --shift latency_steps=2 --settle-s 2 --json',
     ].join('\n'))
     .action(async (o: EvalOpts) => {
       if (!o.run === !o.policy) throw new UsageError(o.run ? 'give --run <dir> or --policy <file>, not both' : '--run <dir> or --policy <file.onnx> is required');
       const shifts = parseShifts(o.shift ?? []);
+      const tracking = await trackingFor(o);
       const subject = o.run ? loadRunSubject(o.run, o.env) : await loadPolicySubject(o.policy as string, o.env);
       try {
         const base = o.randomize ? subject.trainedDr : { ...NOMINAL };
         const { dr, shift } = asUsage(() => shiftRandomization(base, shifts));
         const recorder = o.record ? await recorderFor(o.record, o) : undefined;
-        const evaluate = () => evaluatePolicy({ task: o.env, episodes: o.episodes, seed: o.seed, dr, policy: subject.policy, ...(recorder ? { hooks: recorder } : {}) });
+        const evaluate = () => evaluatePolicy({ task: o.env, episodes: o.episodes, seed: o.seed, dr, policy: subject.policy, ...(recorder ? { hooks: recorder } : {}), ...(tracking ? { tracking } : {}) });
         const r = await asUsageAsync(() => recordingTo(o.record, evaluate, recorder));
         const shiftText = Object.entries(shift).map(([k, v]) => `${k}=${v}`).join(', ');
         const dyn = `${o.randomize ? 'trained randomization' : 'nominal dynamics'}${shiftText ? `, shifted ${shiftText}` : ''}`;
         const line = `${o.env}: return ${r.mean_return.toFixed(2)} ± ${r.std_return.toFixed(2)}, length ${r.mean_length.toFixed(1)} over ${r.episodes} episodes (${dyn}; ${Object.values(subject.source).at(-1)})`;
+        const text = r.tracking ? `${line}\n${trackingText(r.tracking)}` : line;
         const recorded = recorder?.episodes;
         if (o.json) {
-          say(line);
+          say(text);
           printJson({ env: o.env, ...subject.source, randomize: o.randomize, shift, seed: o.seed, dr, ...r, ...(o.record ? { record: o.record } : {}) });
-        } else console.log(line);
+        } else console.log(text);
         if (recorded !== undefined) say(`recorded ${recorded} episodes to ${o.record} (play them with: sim2real view --replay ${o.record})`);
       } finally {
         await subject.dispose();
       }
     });
+}
+
+/** The registered tasks' commands, for `--help`. */
+function commandsHelp(): string {
+  const tasks = listTasks().filter((t) => t.commands?.length);
+  return `commands: ${tasks.map((t) => `${t.name}: ${t.commands!.map((c) => `${c.name} (${c.unit})`).join(', ')}`).join('; ')}`;
+}
+
+/** Parses a non-negative number option, naming the option on failure. */
+function nonNegativeNumber(name: string): (v: string) => number {
+  return (v: string) => {
+    const x = v.trim() === '' ? NaN : Number(v);
+    if (!Number.isFinite(x) || x < 0) throw new UsageError(`${name}: expected a number >= 0, got "${v}"`);
+    return x;
+  };
+}
+
+/**
+ * The commands to hold from `--command` (the others at 0) and the settling time, or undefined
+ * without `--command`. Names are checked against the task; values outside the range the task
+ * samples from are allowed, with a warning on stderr.
+ */
+async function trackingFor(o: EvalOpts): Promise<EvalTracking | undefined> {
+  if (!o.command) {
+    if (o.settleS !== undefined) throw new UsageError('--settle-s: only applies with --command (tracking statistics)');
+    return undefined;
+  }
+  const given = parseCommands(o.command);
+  const task = await asUsageAsync(() => resolveTask(o.env));
+  if (!task.commands?.length) {
+    const withCommands = listTasks().filter((t) => t.commands?.length).map((t) => t.name);
+    throw new UsageError(`--command: task ${task.name} declares no commands to hold (tasks with commands: ${withCommands.join(', ')})`);
+  }
+  const { values, outOfRange } = asUsage(() => resolveCommands(task, given));
+  for (const w of outOfRange) {
+    say(`warning: command ${w.name}=${w.value} ${w.unit} is outside the range task ${task.name} samples from, [${w.range[0]}, ${w.range[1]}] ${w.unit}`);
+  }
+  return { commands: values, settleS: o.settleS ?? 1 };
+}
+
+/** The tracking statistics as a heading line and a table. */
+function trackingText(t: TrackingResult): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '-');
+  const cmds = Object.entries(t.commands);
+  const held = cmds.map(([n, c]) => `${n}=${c.command} ${c.unit}`).join(', ');
+  const head = `tracking ${held} after ${t.settle_s} s settling (${t.measured_steps} steps of ${t.measured_envs} envs): ` +
+    `${t.terminated} of ${t.episodes} episodes ended early (fell), ${t.truncated} ran to the time limit`;
+  const rows = cmds.map(([n, c]) => [
+    n, c.unit, c.command, f(c.mean_measured), f(c.mean_abs_error), f(c.rms_error),
+    c.worst_env < 0 ? '-' : `${f(c.worst_env_mean_abs_error)} (env ${c.worst_env})`,
+  ]);
+  return `${head}\n${table(['command', 'unit', 'held', 'mean measured', 'mean |error|', 'rms error', 'worst env mean |error|'], rows)}`;
 }
 
 /** A recorder of the evaluated episodes into `file` (opened when evaluation starts). */

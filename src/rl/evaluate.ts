@@ -1,11 +1,12 @@
 /**
  * Evaluation of a deterministic policy: `episodes` envs each run exactly one episode (so short
- * episodes are not over-counted), and the return and length statistics are reported.
+ * episodes are not over-counted), and the return and length statistics are reported; for tasks
+ * with commands, optionally at held commands with tracking statistics (`tracking.ts`).
  */
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { EnvGroup } from '../sim/env_group.ts';
-import { runFirstEpisodes, type EpisodeHooks, type EpisodeStats } from '../sim/episodes.ts';
+import { composeHooks, runFirstEpisodes, type EpisodeHooks, type EpisodeStats } from '../sim/episodes.ts';
 import { resolveTask } from '../sim/task_loader.ts';
 import { Rng } from '../sim/rng.ts';
 import { DR_RANGE_KEYS, resolveRandomization, type DomainRandomization } from '../sim/randomize.ts';
@@ -13,12 +14,22 @@ import type { Backend } from '../backend/backend.ts';
 import { PPO, type PpoState } from './ppo.ts';
 import { latestCheckpoint, readCheckpoint } from './checkpoint.ts';
 import type { TrainConfig } from './config.ts';
+import { CommandTracker, holdCommands, type TrackingResult } from './tracking.ts';
 
 /** A batch policy: observations [B, obs_dim] → actions [B, act_dim]. */
 export type Policy = (obs: Float32Array) => Promise<Float32Array>;
 
-/** Statistics of each env's first episode (`runFirstEpisodes`). */
-export type EvalResult = EpisodeStats;
+/** Statistics of each env's first episode (`runFirstEpisodes`), and of command tracking when asked for. */
+export interface EvalResult extends EpisodeStats {
+  tracking?: TrackingResult;
+}
+
+/** Commands to hold during evaluation, and how long after each reset not to measure. */
+export interface EvalTracking {
+  /** One value per `TaskSpec.commands` entry, in that order (`resolveCommands`). */
+  commands: Float64Array;
+  settleS: number;
+}
 
 export interface EvalOptions {
   task: string;
@@ -29,6 +40,8 @@ export interface EvalOptions {
   dr: DomainRandomization;
   /** What else to do in the episode loop (e.g. record the episodes). */
   hooks?: EpisodeHooks;
+  /** Hold the task's commands and report how well they are tracked. */
+  tracking?: EvalTracking;
 }
 
 /** Runs one episode in each of `episodes` envs with `policy`. */
@@ -36,7 +49,12 @@ export async function evaluatePolicy(o: EvalOptions): Promise<EvalResult> {
   const task = await resolveTask(o.task);
   const group = await EnvGroup.create({ task, numEnvs: o.episodes, firstEnvIndex: 0, seed: o.seed, dr: o.dr });
   try {
-    return await runFirstEpisodes(group, async (g) => g.buffers.actions.set(await o.policy(g.buffers.obs)), o.hooks);
+    const act = async (g: EnvGroup) => g.buffers.actions.set(await o.policy(g.buffers.obs));
+    if (!o.tracking) return await runFirstEpisodes(group, act, o.hooks);
+    holdCommands(group, o.tracking.commands);
+    const tracker = new CommandTracker(task, o.tracking.settleS, o.tracking.commands);
+    const stats = await runFirstEpisodes(group, act, o.hooks ? composeHooks(tracker, o.hooks) : tracker);
+    return { ...stats, tracking: tracker.result() };
   } finally {
     group.dispose();
   }

@@ -31,6 +31,20 @@ export interface EpisodeHooks {
 }
 
 /**
+ * Hooks that run each of `hooks` in turn at every point of the loop (e.g. tracking statistics
+ * and a recorder in one evaluation pass); `afterStep` promises are awaited one after another.
+ */
+export function composeHooks(...hooks: EpisodeHooks[]): EpisodeHooks {
+  if (hooks.length === 1) return hooks[0] as EpisodeHooks;
+  return {
+    onStart: (g) => { for (const h of hooks) h.onStart?.(g); },
+    beforeStep: (g, counting) => { for (const h of hooks) h.beforeStep?.(g, counting); },
+    afterStep: async (g, counting, done) => { for (const h of hooks) await h.afterStep?.(g, counting, done); },
+    onEpisodeEnd: (g, i) => { for (const h of hooks) h.onEpisodeEnd?.(g, i); },
+  };
+}
+
+/**
  * Steps `group` until each of its envs has ended one episode. `act` writes the actions for the
  * current observations into `group.buffers.actions`.
  */

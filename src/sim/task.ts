@@ -26,6 +26,24 @@ export interface SignalSpec {
   noise?: number;
 }
 
+/**
+ * One command a task asks the robot to track (legged_gym's velocity commands): the env samples
+ * it from `range` and can be told to hold it (`TaskEnv.setCommands`); evaluation compares the
+ * measured quantity with it.
+ */
+export interface CommandSpec {
+  /** Stable name, e.g. `vx`: what `sim2real eval --command vx=0.8` takes. */
+  name: string;
+  /** Unit of the command and of the measured quantity, e.g. `m/s`. */
+  unit: string;
+  /** The range [lo, hi] the task samples the command from (in `unit`). */
+  range: readonly [number, number];
+  /** `info()` key holding the command's current value, e.g. `command_vx`. */
+  commandKey: string;
+  /** `info()` key holding the measured quantity the command asks the robot to track, e.g. `base_vx`. */
+  measuredKey: string;
+}
+
 /** Everything a task's per-env object may use. */
 export interface TaskContext {
   /** The env's robot, already built in the world. */
@@ -62,8 +80,17 @@ export interface TaskEnv {
   observe(out: Float32Array): void;
   /** After the physics of a control step: reward, terms and termination. */
   evaluate(out: TaskStepResult): void;
-  /** Named per-env task state the viewer and eval may show (commands, targets). */
+  /**
+   * Named per-env task state the viewer and eval may show (commands, targets, and the measured
+   * quantities commands ask for), as of the last observation.
+   */
   info?(): Record<string, number>;
+  /**
+   * Holds the commands at `fixed` (one value per `TaskSpec.commands` entry, in that order)
+   * through resampling and resets, from now on, until called with `null`, which returns to
+   * sampling at the next resample or reset. Tasks that declare `commands` define it.
+   */
+  setCommands?(fixed: Float64Array | null): void;
   /**
    * The env's own state that carries over from one control step to the next (commands,
    * targets, timers, last actions), as JSON values and typed arrays (copies), for checkpoints;
@@ -93,6 +120,11 @@ export interface TaskSpec {
   dr: DomainRandomization;
   /** Distance between env origins in the shared world (m). */
   envSpacingM: number;
+  /**
+   * Commands the policy observes and is rewarded for tracking, if any (`setCommands` fixes
+   * them, `sim2real eval --command` measures how well they are tracked).
+   */
+  commands?: readonly CommandSpec[];
   /** URDF link that pushes hit (default: the root). */
   pushLink?: string;
   /**

@@ -8,7 +8,7 @@ import { EnvGroup } from '../../src/sim/env_group.ts';
 import type { RobotModel } from '../../src/sim/robot_model.ts';
 import type { TaskEnv, TaskStepResult } from '../../src/sim/task.ts';
 import { quadruped } from '../../envs/quadruped.ts';
-import { QUADRUPED_CONFIG, QUADRUPED_JOINTS, QUADRUPED_LEGS, QUADRUPED_REWARD_WEIGHTS } from '../../envs/quadruped_config.ts';
+import { QUADRUPED_COMMANDS, QUADRUPED_CONFIG, QUADRUPED_JOINTS, QUADRUPED_LEGS, QUADRUPED_REWARD_WEIGHTS } from '../../envs/quadruped_config.ts';
 
 const spec: LoadedRobotSpec = loadRobotSpec('quadruped');
 const model: RobotModel = loadUrdf(spec.urdfPath);
@@ -269,6 +269,71 @@ describe('quadruped task', () => {
     expect(e.task.info!()).toEqual(before);
     e.task.evaluate(e.out);
     expect(e.task.info!()).not.toEqual(before);
+  });
+
+  it('declares its commands with the sampled ranges and info() keys for the value and the measured velocity', () => {
+    expect(quadruped.commands).toBe(QUADRUPED_COMMANDS);
+    expect(QUADRUPED_COMMANDS.map((c) => [c.name, c.unit, c.range])).toEqual([['vx', 'm/s', [-1, 1]], ['vy', 'm/s', [-1, 1]], ['yaw_rate', 'rad/s', [-1, 1]]]);
+    const { world, envs } = makeEnvs(2, freshSeed());
+    for (let s = 0; s < 5; s++) step(world, envs, zeroAction);
+    for (const e of envs) {
+      const info = e.task.info!();
+      // the commanded value is the observed one; the measured one is the base-frame velocity the policy sees (noise-free)
+      QUADRUPED_COMMANDS.forEach((c, k) => expect(e.obs[9 + k]).toBeCloseTo(info[c.commandKey]! * (k < 2 ? 2 : 0.25), 6));
+      expect(e.obs[0]).toBeCloseTo(2 * info.base_vx!, 5);
+      expect(e.obs[1]).toBeCloseTo(2 * info.base_vy!, 5);
+      expect(e.obs[5]).toBeCloseTo(0.25 * info.base_yaw_rate!, 5);
+    }
+  });
+
+  it('setCommands holds a command through the 10 s resampling and resets, also below the stand-still cutoff; null releases it', () => {
+    const { envs } = makeEnvs(2, freshSeed());
+    const [held, free] = envs as [Env, Env];
+    const rng = new Rng(freshSeed());
+    // 0.1 m/s is below the 0.2 m/s cutoff sampling zeroes, and 1.3 outside the sampled range: both are held as given
+    const fixed = Float64Array.of(0.1, rng.uniform(-1, 1), 1.3);
+    const commands = (e: Env) => { const i = e.task.info!(); return [i.command_vx, i.command_vy, i.command_yaw_rate]; };
+    held.task.setCommands!(fixed);
+    expect(commands(held)).toEqual(Array.from(fixed)); // at once, not only from the next resample
+    const freeBefore = commands(free);
+    for (let s = 0; s < 1200; s++) {
+      held.task.evaluate(held.out);
+      free.task.evaluate(free.out);
+      if (s === 600) held.task.reset();
+      expect(commands(held)).toEqual(Array.from(fixed));
+    }
+    expect(commands(free)).not.toEqual(freeBefore); // the other env resampled meanwhile (at 500 and 1000 steps)
+    fixed[0] = 0.9; // the env keeps its own copy
+    expect(commands(held)[0]).toBe(0.1);
+    // a state saved while held and loaded elsewhere carries the command in effect; the fixed setting stays with the env
+    const saved = held.task.saveState!();
+    held.task.setCommands!(null);
+    expect(commands(held)).toEqual([0.1, fixed[1], 1.3]); // released at the next resample or reset, not at once
+    held.task.reset();
+    const sampled = commands(held);
+    expect(sampled).not.toEqual([0.1, fixed[1], 1.3]);
+    for (const v of sampled) expect(Math.abs(v!)).toBeLessThanOrEqual(1);
+    held.task.loadState!(saved);
+    expect(commands(held)).toEqual([0.1, fixed[1], 1.3]);
+    for (let s = 0; s < 500; s++) held.task.evaluate(held.out);
+    expect(commands(held)).not.toEqual([0.1, fixed[1], 1.3]); // not held any more: resampled
+    expect(() => held.task.setCommands!(Float64Array.of(0.5, 0))).toThrow(/3 finite numbers/);
+    expect(() => held.task.setCommands!(Float64Array.of(0.5, NaN, 0))).toThrow(/3 finite numbers/);
+  });
+
+  it('holding a command draws the same random numbers: the next reset samples the randomization it samples without', async () => {
+    const seed = freshSeed();
+    const run = async (hold: boolean) => {
+      const group = await EnvGroup.create({ task: quadruped, numEnvs: 2, firstEnvIndex: 0, seed, dr: quadruped.dr });
+      try {
+        if (hold) for (let i = 0; i < 2; i++) group.taskEnv(i).setCommands!(Float64Array.of(0.5, 0, 0));
+        group.resetAll();
+        return [0, 1].map((i) => ({ ...group.sample(i) }));
+      } finally {
+        group.dispose();
+      }
+    };
+    expect(await run(true)).toEqual(await run(false));
   });
 
   it('gives each reward term the sign of its weight, and the reward is their sum', () => {
