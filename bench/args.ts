@@ -1,4 +1,6 @@
 /** Command-line options of the benchmark scripts (`npm run bench:* -- --name value`). */
+import os from 'node:os';
+import { MAX_THREADS } from '../src/backend/cpu_pool.ts';
 
 /** The arguments after the script name. */
 export const args = process.argv.slice(2);
@@ -7,4 +9,16 @@ export const args = process.argv.slice(2);
 export function arg(name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
+}
+
+/**
+ * The CPU thread counts to time: `--threads 1,4` as given, else 1 and every core the process may
+ * use (`os.availableParallelism()`, at most the pool's limit), once each.
+ */
+export function threadCounts(): number[] {
+  const given = arg('--threads');
+  const counts = given ? given.split(',').map(Number) : [1, Math.min(MAX_THREADS, os.availableParallelism())];
+  const bad = counts.find((n) => !Number.isInteger(n) || n < 1);
+  if (bad !== undefined) throw new Error(`--threads: expected positive integers separated by commas, got "${given}"`);
+  return [...new Set(counts)];
 }

@@ -18,7 +18,8 @@ export async function openWebGpu(): Promise<OpenBackend | null> {
   return { backend: b, adapter: b.adapterDescription, cpuLike: b.adapter.software, close: () => b.destroy() };
 }
 
-/** The CPU reference backend (one thread). */
-export function openCpu(): OpenBackend {
-  return { backend: new CpuBackend(), adapter: `${process.arch} CPU, 1 thread`, cpuLike: true, close: () => {} };
+/** The CPU reference backend on `threads` threads (default 1); the adapter string names the count. */
+export function openCpu(threads = 1): OpenBackend {
+  const b = new CpuBackend({ threads });
+  return { backend: b, adapter: `${process.arch} CPU, ${threads} thread${threads === 1 ? '' : 's'}`, cpuLike: true, close: () => b.destroy() };
 }

@@ -1,10 +1,14 @@
 /**
- * `npm run bench:train [-- --shape legged_gym|cartpole] [-- --backend cpu|webgpu] [-- --full]
- * [-- --repeats N]`: time per PPO update on each backend for legged_gym's shape (obs 48, actor
- * and critic 512-256-128 elu, act 12, 4096 envs × 24 steps, 5 epochs × 4 minibatches) and
- * cartpole's small one, the GFLOP/s achieved, and the floor: counted FLOPs over the matmul peak
- * the same backend reaches (measured here). When PyTorch is importable by `python3`, the same
- * update in PyTorch eager (bench/torch_ppo_update.py) runs in the same invocation for comparison.
+ * `npm run bench:train [-- --shape legged_gym|quadruped|cartpole] [-- --backend cpu|webgpu]
+ * [-- --threads 1,N] [-- --full] [-- --repeats N]`: time per PPO update on each backend for
+ * legged_gym's shape (obs 48, actor and critic 512-256-128 elu, act 12, 4096 envs × 24 steps,
+ * 5 epochs × 4 minibatches), our quadruped recipe (the same with 128-64-32 networks and 512
+ * envs: envs/quadruped.ts) and cartpole's small one, the GFLOP/s achieved, and the floor:
+ * counted FLOPs over the matmul peak the same backend reaches (measured here). The CPU backend
+ * runs on 1 thread and on every core (`--threads` lists other counts); "cores busy" is the
+ * process's CPU time over wall time while timing, which shows when other load caps it. When
+ * PyTorch is importable by `python3`, the same update in PyTorch eager
+ * (bench/torch_ppo_update.py) runs in the same invocation for comparison.
  *
  * `-- --env E` instead trains env E and reports env-steps/s with training and each stage's share
  * of the iteration (bench/train_env.ts).
@@ -13,12 +17,16 @@
  * of matmul: it runs one epoch and scales to five (marked "extrapolated") unless `--full`.
  */
 import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { table } from '../src/cli/common.ts';
 import { CARTPOLE_SHAPE, LEGGED_SHAPE, matmulPeak, timeUpdate, updateFlops, type UpdateShape, type UpdateTiming } from './ppo_update.ts';
 import { openCpu, openWebGpu, type OpenBackend } from './backends.ts';
-import { arg, args } from './args.ts';
+import { arg, args, threadCounts } from './args.ts';
+
+/** Our quadruped recipe (envs/quadruped.ts): legged_gym's update with its flat-terrain 128-64-32 networks, 512 envs. */
+const QUADRUPED_SHAPE: UpdateShape = { ...LEGGED_SHAPE, name: 'quadruped', hidden: [128, 64, 32], numEnvs: 512 };
 
 if (arg('--env')) {
   await import('./train_env.ts');
@@ -30,18 +38,20 @@ interface Row extends UpdateTiming {
   adapter: string;
   peak_gflops: number;
   floor_s: number;
+  /** Process CPU time over wall time while timing (the warm-up and rollouts included). */
+  cores_busy: number;
 }
 
 async function benchUpdates(): Promise<void> {
-  const shapes = [LEGGED_SHAPE, CARTPOLE_SHAPE].filter((s) => !arg('--shape') || s.name === arg('--shape'));
-  if (shapes.length === 0) throw new Error(`--shape: expected legged_gym or cartpole, got "${arg('--shape')}"`);
+  const shapes = [LEGGED_SHAPE, QUADRUPED_SHAPE, CARTPOLE_SHAPE].filter((s) => !arg('--shape') || s.name === arg('--shape'));
+  if (shapes.length === 0) throw new Error(`--shape: expected legged_gym, quadruped or cartpole, got "${arg('--shape')}"`);
   const wanted = (arg('--backend') ?? 'cpu,webgpu').split(',');
   const full = args.includes('--full');
   const repeats = Number(arg('--repeats') ?? 3);
   const rows: Row[] = [];
   const notes: string[] = [];
   const backends: OpenBackend[] = [];
-  if (wanted.includes('cpu')) backends.push(openCpu());
+  if (wanted.includes('cpu')) for (const n of threadCounts()) backends.push(openCpu(n));
   if (wanted.includes('webgpu')) {
     const gpu = await openWebGpu();
     if (gpu) backends.push(gpu);
@@ -55,22 +65,24 @@ async function benchUpdates(): Promise<void> {
     for (const s of shapes) {
       const heavy = updateFlops(s) > 50e9;
       const epochsRun = cpuLike && heavy && !full ? 1 : s.epochs;
+      const cpu0 = process.cpuUsage(), t0 = performance.now();
       const t = await timeUpdate(backend, s, { repeats: cpuLike && heavy ? 1 : repeats, epochsRun });
+      const cpu = process.cpuUsage(cpu0), busy = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
       const floor = (t.gflop / peak);
-      rows.push({ ...t, adapter, peak_gflops: peak, floor_s: floor });
+      rows.push({ ...t, adapter, peak_gflops: peak, floor_s: floor, cores_busy: busy });
       process.stderr.write(`${s.name} on ${backend.name}: ${(t.update_s * 1000).toFixed(1)} ms per update${t.extrapolated ? ' (extrapolated)' : ''}\n`);
     }
   }
   for (const b of backends) b.close();
   const torch = shapes.map((s) => runTorch(s)).filter((x) => x !== null);
   if (torch.length === 0) notes.push('PyTorch: not importable by python3 here; bench/torch_ppo_update.py runs where it is');
-  console.log(table(['shape', 'backend', 'adapter', 'samples × epochs', 'ms / update', 'GFLOP', 'GFLOP/s', 'matmul peak GFLOP/s', 'floor ms', '× floor'], rows.map((r) => [
+  console.log(table(['shape', 'backend', 'adapter', 'samples × epochs', 'ms / update', 'GFLOP', 'GFLOP/s', 'matmul peak GFLOP/s', 'floor ms', '× floor', 'cores busy'], rows.map((r) => [
     r.shape, r.backend, r.adapter, `${r.samples} × ${r.epochs}`, `${(r.update_s * 1000).toFixed(1)}${r.extrapolated ? ` (${r.epochs_run} epoch ×${r.epochs})` : ''}`,
-    r.gflop.toFixed(1), r.gflops_achieved.toFixed(1), r.peak_gflops.toFixed(1), (r.floor_s * 1000).toFixed(1), (r.update_s / r.floor_s).toFixed(2),
+    r.gflop.toFixed(1), r.gflops_achieved.toFixed(1), r.peak_gflops.toFixed(1), (r.floor_s * 1000).toFixed(1), (r.update_s / r.floor_s).toFixed(2), r.cores_busy.toFixed(2),
   ])));
   for (const t of torch) console.log(`PyTorch eager ${t.torch} on ${t.device}: ${t.shape} ${(t.update_s_best * 1000).toFixed(1)} ms per update (best of ${t.repeats})`);
   for (const n of notes) console.log(`note: ${n}`);
-  console.log(JSON.stringify({ bench: 'train', node: process.version, rows, torch, notes }));
+  console.log(JSON.stringify({ bench: 'train', node: process.version, cores: os.availableParallelism(), load_avg_1m: os.loadavg()[0], rows, torch, notes }));
   process.exit(0);
 }
 

@@ -1,10 +1,11 @@
 /**
  * `npm run bench:train -- --env E [--envs N] [--workers W] [--iterations K] [--backend cpu|webgpu]
- * [--steps T]`: trains env E for K iterations (after one warm-up iteration) and reports
- * env-steps/s with training and each stage's share of the iteration — env stepping (physics and
- * task logic in the workers), the policy during the rollout (inference, sampling, storage, GAE),
- * and the PPO update — from the runner's own per-iteration timings. For the quadruped the network
- * and update are legged_gym's (512-256-128 elu, 24 steps, 5 epochs × 4 minibatches).
+ * [--steps T] [--threads 1,N]`: trains env E for K iterations (after one warm-up iteration) and
+ * reports env-steps/s with training and each stage's share of the iteration — env stepping
+ * (physics and task logic in the workers), the policy during the rollout (inference, sampling,
+ * storage, GAE), and the PPO update — from the runner's own per-iteration timings. For the
+ * quadruped the network and update are legged_gym's (512-256-128 elu, 24 steps, 5 epochs × 4
+ * minibatches). The CPU backend trains once on 1 thread and once on every core (`--threads`).
  */
 import os from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,8 +15,8 @@ import { getTask } from '../envs/index.ts';
 import { resolveTrainConfig } from '../src/rl/config.ts';
 import { OnPolicyRunner, type IterationMetrics } from '../src/rl/runner.ts';
 import { table } from '../src/cli/common.ts';
-import { openCpu, openWebGpu } from './backends.ts';
-import { arg } from './args.ts';
+import { openCpu, openWebGpu, type OpenBackend } from './backends.ts';
+import { arg, threadCounts } from './args.ts';
 
 const env = arg('--env') as string;
 const task = getTask(env);
@@ -28,39 +29,54 @@ const ppo = legged
   ? { num_envs: numEnvs, num_steps: numSteps, num_epochs: 5, minibatch_size: Math.floor((numEnvs * numSteps) / 4), actor_hidden: [512, 256, 128], critic_hidden: [512, 256, 128], activation: 'elu', learning_rate: 1e-3, lr_schedule: 'adaptive' }
   : { num_envs: numEnvs, num_steps: numSteps, minibatch_size: Math.floor((numEnvs * numSteps) / 4) };
 
-const opened = arg('--backend') === 'webgpu' ? await openWebGpu() : openCpu();
-if (!opened) throw new Error('--backend webgpu: no WebGPU adapter (scripts/install-system-deps.sh installs a Vulkan driver)');
-const { backend, adapter, close } = opened;
-
-const dir = mkdtempSync(path.join(tmpdir(), 's2r-bench-train-'));
-const config = resolveTrainConfig(task, env, [{
-  seed: 1, num_workers: workers, checkpoint_every: 1_000_000, total_env_steps: (iterations + 1) * numEnvs * numSteps, ppo,
-}]);
-const rows: IterationMetrics[] = [];
-const runner = await OnPolicyRunner.create({ config, backend, outDir: dir, onIteration: (m) => rows.push(m) });
-try {
-  await runner.run();
-} finally {
-  await runner.close();
-  close();
-  rmSync(dir, { recursive: true, force: true });
+interface Result {
+  backend: string; adapter: string; iterations: number; env_steps_per_s: number; collection_env_steps_per_s: number;
+  share: Record<'env' | 'policy' | 'update' | 'other', number>; seconds_per_iteration: number; update_s_per_iteration: number;
 }
-const timed = rows.slice(1);
-const sum = (k: 'time_env_s' | 'time_policy_s' | 'time_update_s') => timed.reduce((a, m) => a + m[k], 0);
-const wall = timed.reduce((a, m) => a + (numEnvs * numSteps) / m.steps_per_s, 0);
-const stages = { env: sum('time_env_s'), policy: sum('time_policy_s'), update: sum('time_update_s') };
-const other = wall - stages.env - stages.policy - stages.update;
-const steps = timed.length * numEnvs * numSteps;
-const result = {
-  bench: 'train_env', env, node: process.version, cores: os.availableParallelism(), workers, envs: numEnvs, steps_per_iteration: numSteps,
-  backend: backend.name, adapter, iterations: timed.length, env_steps_per_s: steps / wall,
-  collection_env_steps_per_s: steps / (stages.env + stages.policy),
-  share: { env: stages.env / wall, policy: stages.policy / wall, update: stages.update / wall, other: other / wall },
-  seconds_per_iteration: wall / timed.length,
-};
-console.log(table(['env', 'envs', 'workers', 'backend', 'env-steps/s (training)', 's / iteration', 'env', 'policy (rollout)', 'update', 'other'], [[
-  env, numEnvs, workers, `${backend.name} (${adapter})`, Math.round(result.env_steps_per_s), result.seconds_per_iteration.toFixed(2),
-  ...(['env', 'policy', 'update', 'other'] as const).map((k) => `${(100 * result.share[k]).toFixed(1)}%`),
-]]));
-console.log(JSON.stringify(result));
+
+/** Trains once on an opened backend and reads the runner's per-iteration timings. */
+async function trainOnce({ backend, adapter, close }: OpenBackend): Promise<Result> {
+  const dir = mkdtempSync(path.join(tmpdir(), 's2r-bench-train-'));
+  const config = resolveTrainConfig(task, env, [{
+    seed: 1, num_workers: workers, checkpoint_every: 1_000_000, total_env_steps: (iterations + 1) * numEnvs * numSteps, ppo,
+  }]);
+  const rows: IterationMetrics[] = [];
+  const runner = await OnPolicyRunner.create({ config, backend, outDir: dir, onIteration: (m) => rows.push(m) });
+  try {
+    await runner.run();
+  } finally {
+    await runner.close();
+    close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const timed = rows.slice(1);
+  const sum = (k: 'time_env_s' | 'time_policy_s' | 'time_update_s') => timed.reduce((a, m) => a + m[k], 0);
+  const wall = timed.reduce((a, m) => a + (numEnvs * numSteps) / m.steps_per_s, 0);
+  const stages = { env: sum('time_env_s'), policy: sum('time_policy_s'), update: sum('time_update_s') };
+  const other = wall - stages.env - stages.policy - stages.update;
+  const steps = timed.length * numEnvs * numSteps;
+  return {
+    backend: backend.name, adapter, iterations: timed.length, env_steps_per_s: steps / wall,
+    collection_env_steps_per_s: steps / (stages.env + stages.policy),
+    share: { env: stages.env / wall, policy: stages.policy / wall, update: stages.update / wall, other: other / wall },
+    seconds_per_iteration: wall / timed.length, update_s_per_iteration: stages.update / timed.length,
+  };
+}
+
+const results: Result[] = [];
+if (arg('--backend') === 'webgpu') {
+  const opened = await openWebGpu();
+  if (!opened) throw new Error('--backend webgpu: no WebGPU adapter (scripts/install-system-deps.sh installs a Vulkan driver)');
+  results.push(await trainOnce(opened));
+} else {
+  for (const n of threadCounts()) results.push(await trainOnce(openCpu(n)));
+}
+console.log(table(['env', 'envs', 'workers', 'backend', 'env-steps/s (training)', 's / iteration', 'update s / iteration', 'env', 'policy (rollout)', 'update', 'other'], results.map((r) => [
+  env, numEnvs, workers, `${r.backend} (${r.adapter})`, Math.round(r.env_steps_per_s), r.seconds_per_iteration.toFixed(2), r.update_s_per_iteration.toFixed(2),
+  ...(['env', 'policy', 'update', 'other'] as const).map((k) => `${(100 * r.share[k]).toFixed(1)}%`),
+])));
+console.log(JSON.stringify({
+  bench: 'train_env', env, node: process.version, cores: os.availableParallelism(), load_avg_1m: os.loadavg()[0], workers, envs: numEnvs,
+  steps_per_iteration: numSteps, results,
+}));
 process.exit(0);

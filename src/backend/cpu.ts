@@ -4,15 +4,21 @@
  * one place written for speed is the matrix product (`cpu_gemm.ts`), which the linear layers
  * use. Reductions accumulate in f64. Nothing allocates per call except `download` and
  * the transposes' scratch, which only grows.
+ *
+ * With `threads > 1` the tensors live on SharedArrayBuffers and the large matrix products, the
+ * transposes in front of them and the activations are shared with a pool of threads
+ * (`cpu_pool.ts`), with results bitwise equal to one thread's; every other op stays on the
+ * calling thread.
  */
 import {
-  PpoLossStat, shapeSize,
+  shapeSize,
   type Activation, type AdamParams, type Backend, type GaeInputs, type IndexTensor, type LinearGrads,
   type MomentTensors, type PpoLossInputs, type PpoLossOutputs, type PpoLossParams, type Tensor,
 } from './backend.ts';
+import { activationBackwardRange, activationForwardRange } from './cpu_activation.ts';
 import { gemm, transpose } from './cpu_gemm.ts';
-
-const LOG_2PI = Math.log(2 * Math.PI);
+import { CpuPool, MAX_THREADS } from './cpu_pool.ts';
+import { logProbRow, ppoLossCpu } from './cpu_ppo_loss.ts';
 
 /** A CPU tensor: a Float32Array (a subarray for views). */
 class CpuTensor implements Tensor {
@@ -38,15 +44,57 @@ class CpuIndexTensor implements IndexTensor {
   }
 }
 
+/** Options of `new CpuBackend(...)`. */
+export interface CpuBackendConfig {
+  /**
+   * Threads the linear layers and activations run on, the calling thread included (default 1:
+   * no pool, plain ArrayBuffers). Results are bitwise the same for every count.
+   */
+  threads?: number;
+}
+
+/** Ends the pool of a backend that was dropped without `destroy()`. */
+const orphanedPools = new FinalizationRegistry<CpuPool>((pool) => pool.destroy());
+
 /** The reference backend; synchronous underneath, `download` resolves at once. */
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
+  /** Threads the linear layers and activations use (1: the calling thread only). */
+  readonly threads: number;
+  /** The pool of `threads − 1` worker threads; null on one thread. */
+  private readonly pool: CpuPool | null;
+  private destroyed = false;
   /** Scratch for transposes in the linear ops; grows to the largest need, never shrinks. */
-  private scratch = new Float32Array(0);
+  private scratch: Float32Array;
+
+  constructor(config: CpuBackendConfig = {}) {
+    for (const key of Object.keys(config)) if (key !== 'threads') throw new Error(`CpuBackend: unknown option "${key}"`);
+    const threads = config.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new Error(`CpuBackend: threads must be an integer in 1..${MAX_THREADS}, got ${threads}`);
+    this.threads = threads;
+    this.pool = threads > 1 ? new CpuPool(threads) : null;
+    if (this.pool) orphanedPools.register(this, this.pool, this);
+    this.scratch = this.alloc(0);
+  }
+
+  /** Parts of the jobs (products, transposes, activations) the pool threads computed so far (0 on one thread). */
+  get pooledParts(): number {
+    return this.pool?.poolParts ?? 0;
+  }
+
+  /** Ends the thread pool (if any); the linear and activation ops throw afterwards. Safe to call twice. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    if (this.pool) {
+      orphanedPools.unregister(this);
+      this.pool.destroy();
+    }
+  }
 
   // -- memory
   tensor(shape: readonly number[]): Tensor {
-    return new CpuTensor([...shape], new Float32Array(shapeSize(shape)));
+    return new CpuTensor([...shape], this.alloc(shapeSize(shape)));
   }
 
   view(base: Tensor, offset: number, shape: readonly number[]): Tensor {
@@ -113,7 +161,7 @@ export class CpuBackend implements Backend {
     const rows = X.rows, nIn = W.rows, nOut = W.cols;
     shapes('linearForward', X.cols === nIn && bias.length === nOut && Y.rows === rows && Y.cols === nOut);
     for (let i = 0; i < rows; i++) Y.data.set(bias, i * nOut);
-    gemm(X.data, W.data, Y.data, rows, nIn, nOut, true);
+    this.gemm(X.data, W.data, Y.data, rows, nIn, nOut, true);
   }
 
   linearBackward(g: LinearGrads, accumulate: boolean): void {
@@ -122,8 +170,8 @@ export class CpuBackend implements Backend {
     shapes('linearBackward', X.cols === nIn && dY.rows === rows && dY.cols === nOut && dW.size === W.size && db.length === nOut);
     // dW (+)= xᵀ · dy
     const xT = this.scratchOf(rows * nIn);
-    transpose(X.data, xT, rows, nIn);
-    gemm(xT, dY.data, dW.data, nIn, rows, nOut, accumulate);
+    this.transpose(X.data, xT, rows, nIn);
+    this.gemm(xT, dY.data, dW.data, nIn, rows, nOut, accumulate);
     // db (+)= column sums of dy
     if (!accumulate) db.fill(0);
     for (let i = 0; i < rows; i++) {
@@ -135,24 +183,25 @@ export class CpuBackend implements Backend {
       const dX = t32(g.dx);
       shapes('linearBackward dx', dX.size === X.size);
       const wT = this.scratchOf(W.size);
-      transpose(W.data, wT, nIn, nOut);
-      gemm(dY.data, wT, dX.data, rows, nOut, nIn, false);
+      this.transpose(W.data, wT, nIn, nOut);
+      this.gemm(dY.data, wT, dX.data, rows, nOut, nIn, false);
     }
   }
 
   activationForward(kind: Activation, x: Tensor, y: Tensor): void {
     const s = t32(x).data, d = t32(y).data;
     same('activationForward', s.length, d.length);
-    if (kind === 'tanh') for (let i = 0; i < s.length; i++) d[i] = Math.tanh(s[i]!);
-    else for (let i = 0; i < s.length; i++) d[i] = s[i]! > 0 ? s[i]! : Math.expm1(s[i]!);
+    this.live();
+    if (this.pool) this.pool.activationForward(kind, s, d);
+    else activationForwardRange(kind, s, d, 0, s.length);
   }
 
   activationBackward(kind: Activation, y: Tensor, dy: Tensor, dx: Tensor): void {
     const Y = t32(y).data, dY = t32(dy).data, dX = t32(dx).data;
     same('activationBackward', Y.length, dY.length, dX.length);
-    // tanh' = 1 − y²; elu' = 1 above 0, else exp(x) = y + 1
-    if (kind === 'tanh') for (let i = 0; i < Y.length; i++) dX[i] = dY[i]! * (1 - Y[i]! * Y[i]!);
-    else for (let i = 0; i < Y.length; i++) dX[i] = Y[i]! > 0 ? dY[i]! : dY[i]! * (Y[i]! + 1);
+    this.live();
+    if (this.pool) this.pool.activationBackward(kind, Y, dY, dX);
+    else activationBackwardRange(kind, Y, dY, dX, 0, Y.length);
   }
 
   // -- Gaussian policy
@@ -283,80 +332,29 @@ export class CpuBackend implements Backend {
   }
 
   private scratchOf(n: number): Float32Array {
-    if (this.scratch.length < n) this.scratch = new Float32Array(n);
+    if (this.scratch.length < n) this.scratch = this.alloc(n);
     return this.scratch;
   }
-}
 
-/** Host arrays of the fused PPO loss (the CPU twin of the kernel; also used by tests). */
-interface PpoLossArrays {
-  mean: Float32Array; logStd: Float32Array; value: Float32Array; actions: Float32Array;
-  oldLogProb: Float32Array; oldValue: Float32Array; advantages: Float32Array; returns: Float32Array;
-}
-
-/** f64 accumulator of ∂loss/∂logσ across the minibatch (grows to the largest action dim). */
-let logStdAcc = new Float64Array(8);
-
-function ppoLossCpu(x: PpoLossArrays, p: PpoLossParams, o: { gradMean: Float32Array; gradLogStd: Float32Array; gradValue: Float32Array; stats: Float32Array }): void {
-  const M = x.value.length, A = x.logStd.length, eps = p.clip;
-  shapes('ppoLoss', x.mean.length === M * A && x.actions.length === M * A && x.oldLogProb.length === M && x.oldValue.length === M
-    && x.advantages.length === M && x.returns.length === M && o.gradMean.length === M * A && o.gradLogStd.length === A && o.gradValue.length === M && o.stats.length >= 5);
-  let policy = 0, valueLoss = 0, kl = 0, clipped = 0;
-  if (logStdAcc.length < A) logStdAcc = new Float64Array(A);
-  const gLogStd = logStdAcc.fill(0, 0, A);
-  for (let i = 0; i < M; i++) {
-    // -- policy: L = max(−Â·r, −Â·clip(r, 1−ε, 1+ε)), r = exp(logp − logp_old)
-    const logRatio = logProbRow(x.mean, x.logStd, x.actions, i * A) - x.oldLogProb[i]!;
-    const r = Math.exp(logRatio), adv = x.advantages[i]!;
-    const rc = r < 1 - eps ? 1 - eps : r > 1 + eps ? 1 + eps : r;
-    const unclipped = -adv * r, clippedTerm = -adv * rc;
-    policy += Math.max(unclipped, clippedTerm);
-    kl += r - 1 - logRatio;
-    if (Math.abs(r - 1) > eps) clipped++;
-    // ∂L/∂logp: the unclipped branch carries −Â·r; the clipped branch is flat in r
-    const dLogp = unclipped >= clippedTerm ? (-adv * r) / M : 0;
-    for (let j = 0; j < A; j++) {
-      const k = i * A + j, invVar = Math.exp(-2 * x.logStd[j]!), z = x.actions[k]! - x.mean[k]!;
-      o.gradMean[k] = dLogp * z * invVar; // ∂logp/∂μ = (a − μ)/σ²
-      gLogStd[j] = gLogStd[j]! + dLogp * (z * z * invVar - 1); // ∂logp/∂logσ = (a − μ)²/σ² − 1
-    }
-    // -- value: max((V − R)², (V_old + clip(V − V_old, ±ε) − R)²) or just (V − R)²
-    const v = x.value[i]!, ret = x.returns[i]!, dv = v - x.oldValue[i]!;
-    const lossU = (v - ret) ** 2;
-    let dValue = 2 * (v - ret);
-    let lossV = lossU;
-    if (p.clipValue) {
-      const vc = x.oldValue[i]! + (dv < -eps ? -eps : dv > eps ? eps : dv);
-      const lossC = (vc - ret) ** 2;
-      if (lossC > lossU) {
-        lossV = lossC;
-        dValue = Math.abs(dv) < eps ? 2 * (vc - ret) : 0;
-      }
-    }
-    valueLoss += lossV;
-    o.gradValue[i] = (p.valueCoef * dValue) / M;
+  /** n zeros: on a SharedArrayBuffer when the pool threads must reach them. */
+  private alloc(n: number): Float32Array {
+    return this.pool ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
   }
-  // -- entropy of N(μ, σ²) per dimension: logσ + ½·log(2πe); the bonus pushes logσ up
-  let entropy = 0;
-  for (let j = 0; j < A; j++) {
-    entropy += x.logStd[j]! + 0.5 * (1 + LOG_2PI);
-    o.gradLogStd[j] = gLogStd[j]! - p.entropyCoef;
-  }
-  o.stats[PpoLossStat.policyLoss] = policy / M;
-  o.stats[PpoLossStat.valueLoss] = valueLoss / M;
-  o.stats[PpoLossStat.entropy] = entropy;
-  o.stats[PpoLossStat.approxKl] = kl / M;
-  o.stats[PpoLossStat.clipFrac] = clipped / M;
-}
 
-/** log N(a | μ, σ²) summed over the A dims of one row starting at `o`. */
-function logProbRow(mu: Float32Array, logStd: Float32Array, a: Float32Array, o: number): number {
-  let lp = 0;
-  for (let j = 0; j < logStd.length; j++) {
-    const ls = logStd[j]!, z = (a[o + j]! - mu[o + j]!) * Math.exp(-ls);
-    lp += -0.5 * z * z - ls - 0.5 * LOG_2PI;
+  private live(): void {
+    if (this.destroyed) throw new Error('cpu backend: used after destroy()');
   }
-  return lp;
+
+  private gemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate: boolean): void {
+    this.live();
+    if (this.pool) this.pool.gemm(a, b, c, m, k, n, accumulate);
+    else gemm(a, b, c, m, k, n, accumulate);
+  }
+
+  private transpose(src: Float32Array, out: Float32Array, m: number, n: number): void {
+    if (this.pool) this.pool.transpose(src, out, m, n);
+    else transpose(src, out, m, n);
+  }
 }
 
 function sumSq(d: Float32Array): number {
