@@ -13,10 +13,12 @@ export interface Progress {
 }
 
 /**
- * A progress display over `total` units (`unit` names them). Without a TTY a line is printed
- * at most every `lineEveryS` seconds and at the end.
+ * A progress display over `total` units (`unit` names them), `start` of them already done before
+ * this process (a resumed run: the rate and ETA count only what this process does). Without a
+ * TTY a line is printed at most every `lineEveryS` seconds and at the end.
  */
-export function createProgress(label: string, total: number, unit: string, lineEveryS = 5): Progress {
+export function createProgress(label: string, total: number, unit: string, o: { start?: number; lineEveryS?: number } = {}): Progress {
+  const start = o.start ?? 0, lineEveryS = o.lineEveryS ?? 5;
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar({
       stream: process.stderr,
@@ -24,7 +26,7 @@ export function createProgress(label: string, total: number, unit: string, lineE
       hideCursor: true,
       etaBuffer: 20,
     }, cliProgress.Presets.shades_classic);
-    bar.start(total, 0, { fields: '' });
+    bar.start(total, start, { fields: '' });
     let stopped = false;
     return {
       update: (done, fields) => bar.update(Math.min(done, total), { fields: formatFields(fields) }),
@@ -39,7 +41,7 @@ export function createProgress(label: string, total: number, unit: string, lineE
   let last: { done: number; fields: ProgressFields } | null = null;
   const line = (done: number, fields: ProgressFields) => {
     const elapsed = (Date.now() - t0) / 1000;
-    const eta = done > 0 ? (elapsed * (total - done)) / done : NaN;
+    const eta = done > start ? (elapsed * (total - done)) / (done - start) : NaN;
     process.stderr.write(`${label}: ${done}/${total} ${unit} (${((100 * done) / total).toFixed(0)}%) | ${formatFields(fields)} | ${elapsed.toFixed(0)} s, ETA ${Number.isFinite(eta) ? eta.toFixed(0) : '?'} s\n`);
   };
   return {

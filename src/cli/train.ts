@@ -8,7 +8,7 @@ import { OnPolicyRunner } from '../rl/runner.ts';
 import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError } from './common.ts';
 import { collectSet, resolveOverrides } from './overrides.ts';
 import { chooseBackend, releaseBackend } from './backend_choice.ts';
-import { createProgress } from './progress.ts';
+import { createProgress, type Progress } from './progress.ts';
 import { writeRunPolicy } from './export.ts';
 
 interface TrainOpts {
@@ -50,13 +50,15 @@ export function trainCommand(): Command {
       const { config, outDir, resume } = await asUsageAsync(() => planRun(o));
       const backend = await chooseBackend(o.backend);
       const total = config.ppo.total_iterations;
-      const progress = createProgress(`train ${config.env}`, total, 'iterations');
+      let progress: Progress | undefined;
       const runner = await asUsageAsync(() => OnPolicyRunner.create({
         config, backend, outDir, resume, initFrom: o.initFrom,
-        onIteration: (m) => progress.update(m.iteration, {
+        onIteration: (m) => progress?.update(m.iteration, {
           return: m.mean_return ?? NaN, steps: m.env_steps, 'steps/s': m.steps_per_s,
         }),
       }));
+      // a resumed run's ETA counts only this session's iterations
+      progress = createProgress(`train ${config.env}`, total, 'iterations', { start: runner.iteration });
       let interrupts = 0;
       const onSigint = () => {
         if (++interrupts > 1) process.exit(130);
