@@ -1,11 +1,13 @@
 /**
  * `npm run bench:train -- --env E [--envs N] [--workers W] [--iterations K] [--backend cpu|webgpu]
- * [--steps T] [--threads 1,N]`: trains env E for K iterations (after one warm-up iteration) and
- * reports env-steps/s with training and each stage's share of the iteration — env stepping
- * (physics and task logic in the workers), the policy during the rollout (inference, sampling,
- * storage, GAE), and the PPO update — from the runner's own per-iteration timings. For the
- * quadruped the network and update are legged_gym's (512-256-128 elu, 24 steps, 5 epochs × 4
- * minibatches). The CPU backend trains once on 1 thread and once on every core (`--threads`).
+ * [--steps T] [--threads 1,N] [--network legged_gym]`: trains env E for K iterations (after one
+ * warm-up iteration) and reports env-steps/s with training and each stage's share of the
+ * iteration — env stepping (physics and task logic in the workers), the policy during the
+ * rollout (inference, sampling, storage, GAE), and the PPO update — from the runner's own
+ * per-iteration timings. A task with a training recipe (the quadruped: 512 envs × 24 steps,
+ * 128-64-32 elu, 5 epochs × 4 minibatches) is timed with it; `--envs` rescales the envs and
+ * keeps the minibatch count; `--network legged_gym` swaps in legged_gym's 512-256-128 networks.
+ * The CPU backend trains once on 1 thread and once on every core (`--threads`).
  */
 import os from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,13 +23,17 @@ import { arg, threadCounts } from './args.ts';
 const env = arg('--env') as string;
 const task = getTask(env);
 const workers = Number(arg('--workers') ?? Math.max(1, os.availableParallelism()));
-const numEnvs = Number(arg('--envs') ?? (env === 'quadruped' ? 128 * workers : 64 * workers));
 const iterations = Number(arg('--iterations') ?? 3);
-const legged = env === 'quadruped';
-const numSteps = Number(arg('--steps') ?? (legged ? 24 : 64));
-const ppo = legged
-  ? { num_envs: numEnvs, num_steps: numSteps, num_epochs: 5, minibatch_size: Math.floor((numEnvs * numSteps) / 4), actor_hidden: [512, 256, 128], critic_hidden: [512, 256, 128], activation: 'elu', learning_rate: 1e-3, lr_schedule: 'adaptive' }
-  : { num_envs: numEnvs, num_steps: numSteps, minibatch_size: Math.floor((numEnvs * numSteps) / 4) };
+const recipe = resolveTrainConfig(task, env, []).ppo;
+const numEnvs = Number(arg('--envs') ?? (task.training ? recipe.num_envs : 64 * workers));
+const numSteps = Number(arg('--steps') ?? (task.training ? recipe.num_steps : 64));
+// the recipe's minibatch count (4 for tasks without one), whatever --envs and --steps make the batch
+const minibatches = task.training ? Math.round((recipe.num_envs * recipe.num_steps) / recipe.minibatch_size) : 4;
+const ppo: Record<string, unknown> = { num_envs: numEnvs, num_steps: numSteps, minibatch_size: Math.floor((numEnvs * numSteps) / minibatches) };
+if (arg('--network') === 'legged_gym') Object.assign(ppo, { actor_hidden: [512, 256, 128], critic_hidden: [512, 256, 128], activation: 'elu' });
+else if (arg('--network') !== undefined) throw new Error(`--network: only "legged_gym" (512-256-128 elu) is known, got "${arg('--network')}"`);
+const network = (h: number[]) => `${h.join('-')}`;
+const resolved = resolveTrainConfig(task, env, [{ ppo }]).ppo;
 
 interface Result {
   backend: string; adapter: string; iterations: number; env_steps_per_s: number; collection_env_steps_per_s: number;
@@ -71,12 +77,12 @@ if (arg('--backend') === 'webgpu') {
 } else {
   for (const n of threadCounts()) results.push(await trainOnce(openCpu(n)));
 }
-console.log(table(['env', 'envs', 'workers', 'backend', 'env-steps/s (training)', 's / iteration', 'update s / iteration', 'env', 'policy (rollout)', 'update', 'other'], results.map((r) => [
-  env, numEnvs, workers, `${r.backend} (${r.adapter})`, Math.round(r.env_steps_per_s), r.seconds_per_iteration.toFixed(2), r.update_s_per_iteration.toFixed(2),
+console.log(table(['env', 'envs × steps', 'network', 'workers', 'backend', 'env-steps/s (training)', 's / iteration', 'update s / iteration', 'env', 'policy (rollout)', 'update', 'other'], results.map((r) => [
+  env, `${numEnvs} × ${numSteps}`, `${network(resolved.actor_hidden)} ${resolved.activation}, ${resolved.num_epochs} epochs × ${minibatches}`, workers, `${r.backend} (${r.adapter})`, Math.round(r.env_steps_per_s), r.seconds_per_iteration.toFixed(2), r.update_s_per_iteration.toFixed(2),
   ...(['env', 'policy', 'update', 'other'] as const).map((k) => `${(100 * r.share[k]).toFixed(1)}%`),
 ])));
 console.log(JSON.stringify({
   bench: 'train_env', env, node: process.version, cores: os.availableParallelism(), load_avg_1m: os.loadavg()[0], workers, envs: numEnvs,
-  steps_per_iteration: numSteps, results,
+  steps_per_iteration: numSteps, actor_hidden: resolved.actor_hidden, activation: resolved.activation, epochs: resolved.num_epochs, minibatches, results,
 }));
 process.exit(0);
