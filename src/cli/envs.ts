@@ -23,6 +23,7 @@ export function describeTask(task: TaskSpec) {
     observations: task.observations.map((s) => ({ name: s.name, unit: s.unit, scale: s.scale ?? 1, noise: s.noise ?? 0 })),
     actions: task.actions.map((s) => ({ name: s.name, unit: s.unit, scale: s.scale ?? 1 })),
     reward_terms: [...task.rewardTerms],
+    commands: (task.commands ?? []).map((c) => ({ name: c.name, unit: c.unit, range: [...c.range] })),
     dr: task.dr,
   };
 }
@@ -45,6 +46,7 @@ export function envsCommand(): Command {
         console.log(`  observations: ${t.observations.map((o) => `${o.name} [${withScale(o.unit, o.scale)}]`).join(', ')}`);
         console.log(`  actions:      ${t.actions.map((a) => `${a.name} [${withScale(a.unit, a.scale)}]`).join(', ')}`);
         console.log(`  reward terms: ${t.reward_terms.join(', ')}`);
+        if (t.commands.length) console.log(`  commands:     ${t.commands.map((c) => `${c.name} ${c.range[0]}..${c.range[1]} ${c.unit}`).join(', ')} (hold one with sim2real eval --command)`);
         console.log(`  randomization: ${describeDr(t.dr)}`);
       }
     });

@@ -22,7 +22,11 @@ describe('sim2real CLI', () => {
       expect(e.act_dim).toBeGreaterThan(0);
       expect(e.control_dt_s).toBeGreaterThan(0);
     }
-    expect(envs.find((e) => e.name === 'quadruped')).toMatchObject({ obs_dim: 48, act_dim: 12, control_dt_s: 0.02 });
+    expect(envs.find((e) => e.name === 'quadruped')).toMatchObject({
+      obs_dim: 48, act_dim: 12, control_dt_s: 0.02,
+      commands: [{ name: 'vx', unit: 'm/s', range: [-1, 1] }, { name: 'vy', unit: 'm/s', range: [-1, 1] }, { name: 'yaw_rate', unit: 'rad/s', range: [-1, 1] }],
+    });
+    expect(envs.find((e) => e.name === 'cartpole')).toMatchObject({ commands: [] });
   });
 
   it('urdf reports the quadruped: 12 movable joints with limits, mass, and a finite drop test', () => {
