@@ -25,6 +25,8 @@ interface RunnerCounters {
   recentReturns: Float64Array;
   recentLengths: Float64Array;
   nonfiniteInARow: number;
+  /** [numEnvs, reward terms]: each env's per-term sums over its episode so far (absent in checkpoints older than it). */
+  episodeTermSums?: Float64Array;
 }
 
 /** One metrics row (metrics.jsonl): counters, episode statistics and the update's diagnostics. */
@@ -47,6 +49,12 @@ export type IterationMetrics = Omit<UpdateStats, 'nonfinite'> & {
   wall_time_s: number;
   /** 1 when this iteration's update was non-finite and rolled back. */
   nonfinite_updates: number;
+} & {
+  /**
+   * `episode_<term>`: each reward term's sum over an episode, averaged over the episodes that
+   * ended during this iteration (legged_gym's `Episode/rew_*`); null when none ended.
+   */
+  [term: `episode_${string}`]: number | null;
 };
 
 export interface RunnerOptions {
@@ -68,6 +76,8 @@ export class OnPolicyRunner {
   private stopRequested = false;
   /** Seconds per stage of the current iteration, for the metrics row. */
   private stage = { env: 0, policy: 0, update: 0 };
+  /** Per-term sums over the episodes that ended this iteration. */
+  private readonly endedTermSums: Float64Array;
 
   private constructor(
     readonly config: TrainConfig,
@@ -78,7 +88,11 @@ export class OnPolicyRunner {
     private readonly metrics: MetricsWriter,
     private readonly tb: TensorBoardWriter | null,
     private readonly onIteration?: (m: IterationMetrics) => void,
-  ) {}
+  ) {
+    const n = vec.numEnvs * vec.task.rewardTerms.length;
+    if (counters.episodeTermSums?.length !== n) counters.episodeTermSums = new Float64Array(n);
+    this.endedTermSums = new Float64Array(vec.task.rewardTerms.length);
+  }
 
   /** Builds the envs and the trainer, restoring a checkpoint when resuming. */
   static async create(o: RunnerOptions): Promise<OnPolicyRunner> {
@@ -180,6 +194,7 @@ export class OnPolicyRunner {
   private async rollout(): Promise<number> {
     const b = this.vec.buffers;
     let finished = 0;
+    this.endedTermSums.fill(0);
     const st = this.stage;
     for (let t = 0; t < this.config.ppo.num_steps; t++) {
       const t0 = performance.now();
@@ -190,9 +205,10 @@ export class OnPolicyRunner {
       await this.ppo.processEnvStep(b.rewards, b.terminated, b.truncated, b.terminalObs);
       st.policy += (t1 - t0 + performance.now() - t2) / 1000;
       st.env += (t2 - t1) / 1000;
+      this.addTerms();
       for (let i = 0; i < this.vec.numEnvs; i++) {
         if (b.terminated[i] || b.truncated[i]) {
-          this.recordEpisode(b.episodeReturn[i] as number, b.episodeLength[i] as number);
+          this.recordEpisode(i, b.episodeReturn[i] as number, b.episodeLength[i] as number);
           finished++;
         }
       }
@@ -203,8 +219,19 @@ export class OnPolicyRunner {
     return finished;
   }
 
-  private recordEpisode(ret: number, len: number): void {
+  /** Adds the step's reward terms to each env's episode sums. */
+  private addTerms(): void {
+    const sums = this.counters.episodeTermSums!, terms = this.vec.buffers.rewardTerms;
+    for (let k = 0; k < sums.length; k++) sums[k] = sums[k]! + terms[k]!;
+  }
+
+  private recordEpisode(env: number, ret: number, len: number): void {
     const c = this.counters;
+    const T = this.endedTermSums.length, sums = c.episodeTermSums!;
+    for (let t = 0; t < T; t++) {
+      this.endedTermSums[t] = this.endedTermSums[t]! + sums[env * T + t]!;
+      sums[env * T + t] = 0;
+    }
     const push = (a: Float64Array, v: number) => {
       const out = new Float64Array(Math.min(RECENT, a.length + 1));
       out.set(a.subarray(a.length + 1 - out.length));
@@ -219,12 +246,14 @@ export class OnPolicyRunner {
     const c = this.counters;
     const mean = (a: Float64Array) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
     const { nonfinite, ...diagnostics } = s;
+    const terms = Object.fromEntries(this.vec.task.rewardTerms.map((name, t) => [`episode_${name}`, episodes > 0 ? this.endedTermSums[t]! / episodes : null]));
     return {
       iteration: c.iteration, env_steps: c.envSteps, mean_return: mean(c.recentReturns), mean_length: mean(c.recentLengths), episodes,
       ...diagnostics,
       steps_per_s: (this.config.ppo.num_envs * this.config.ppo.num_steps) / seconds,
       time_env_s: this.stage.env, time_policy_s: this.stage.policy, time_update_s: this.stage.update, wall_time_s: c.wallTimeS,
       nonfinite_updates: nonfinite ? 1 : 0,
+      ...terms,
     };
   }
 }

@@ -66,7 +66,13 @@ describe('OnPolicyRunner', () => {
     // the metrics of the resumed run continue where the first part stopped, identical to the straight run
     const ma = readMetrics(path.join(straight, 'metrics.jsonl')), mb = readMetrics(path.join(split, 'metrics.jsonl'));
     expect(mb.map((m) => m.iteration)).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(mb.map((m) => [m.mean_return, m.policy_loss, m.approx_kl])).toEqual(ma.map((m) => [m.mean_return, m.policy_loss, m.approx_kl]));
+    expect(mb.map((m) => [m.mean_return, m.policy_loss, m.approx_kl, m.episode_alive])).toEqual(ma.map((m) => [m.mean_return, m.policy_loss, m.approx_kl, m.episode_alive]));
+    // per-term episode sums: cartpole earns 1 per step alive, so the first iteration in which
+    // episodes end reports their mean length (every episode so far ended in it); none ended → null
+    const firstEnded = ma.findIndex((m) => (m.episodes as number) > 0);
+    expect(firstEnded).toBeGreaterThanOrEqual(0);
+    expect(ma[firstEnded]!.episode_alive).toBe(ma[firstEnded]!.mean_length);
+    for (const m of ma) if (m.episodes === 0) expect(m.episode_alive).toBeNull();
     // each row splits its iteration into env, policy and update stages that add up to its wall time
     for (const m of ma) {
       const stages = [m.time_env_s, m.time_policy_s, m.time_update_s] as number[];
