@@ -5,6 +5,8 @@
 # Each condition is evaluated with the forward command held at 0.5, 0.75 and 1.0 m/s (lateral
 # and yaw-rate commands at 0), seed 100, after 1 s of settling; "label|" alone is the task's
 # trained randomization (pushes included), "--no-randomize" in the args gives nominal dynamics.
+# Falls are split into those within the first second (getting up from legged_gym's random reset:
+# joints at 0.5–1.5× the default pose, base velocity up to 0.5 m/s) and those later (walking).
 set -euo pipefail
 policy=$1 episodes=$2
 shift 2
@@ -13,11 +15,12 @@ row() {
   node -e '
     const j = JSON.parse(require("fs").readFileSync(0, "utf8")), t = j.tracking, vx = t.commands.vx, yaw = t.commands.yaw_rate;
     const f = (x) => (x === null ? "–" : x.toFixed(3));
-    console.log(`| ${process.argv[1]} | ${vx.command} | ${f(vx.mean_measured)} | ${f(vx.mean_measured - vx.command)} | ${f(vx.mean_abs_error)} | ${f(yaw.mean_abs_error)} | ${t.terminated} of ${t.episodes} |`);
+    const early = j.lengths.filter((l) => l <= 50).length, later = j.lengths.filter((l) => l > 50 && l < 1000).length;
+    console.log(`| ${process.argv[1]} | ${vx.command} | ${f(vx.mean_measured)} | ${f(vx.mean_measured - vx.command)} | ${f(vx.mean_abs_error)} | ${f(yaw.mean_abs_error)} | ${early} | ${later} |`);
   ' "$1"
 }
-echo "| dynamics | vx command (m/s) | mean vx (m/s) | mean vx − command | mean \|vx error\| | mean \|yaw-rate error\| (rad/s) | fell |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| dynamics | vx command (m/s) | mean vx (m/s) | mean vx − command | mean \|vx error\| | mean \|yaw-rate error\| (rad/s) | fell getting up (≤ 1 s) | fell later |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for cond in "$@"; do
   label=${cond%%|*} args=${cond#*|}
   for vx in 0.5 0.75 1.0; do
