@@ -20,7 +20,7 @@ import {
 } from './cpu_pool_protocol.ts';
 import type { BufferMessage, PoolWorkerData } from './cpu_pool_worker.ts';
 
-const BOOT = fileURLToPath(new URL('./cpu_pool_boot.mjs', import.meta.url));
+const BOOT = fileURLToPath(new URL('../ts_worker.mjs', import.meta.url));
 const ENTRY = new URL('./cpu_pool_worker.ts', import.meta.url).href;
 
 /** Most threads a pool takes (the networks this trains stop scaling long before). */

@@ -1,5 +1,5 @@
 /**
- * A pool thread of the CPU backend (started by `cpu_pool.ts` through `cpu_pool_boot.mjs`):
+ * A pool thread of the CPU backend (started by `cpu_pool.ts` through `src/ts_worker.mjs`):
  * sleeps on the control block's claim word, claims parts of each posted job until none is
  * left, computes them into the shared tensors, and counts them done. Tensor memory is known by
  * buffer id: the caller posts each SharedArrayBuffer once through this thread's MessagePort,

@@ -18,7 +18,7 @@ import { ENV_STATE_FORMAT, ENV_STATE_VERSION, checkStateHeader, copyRanges, type
 
 export type { VecEnvState, EnvGroupState } from './env_state.ts';
 
-const BOOT = fileURLToPath(new URL('./ts_worker.mjs', import.meta.url));
+const BOOT = fileURLToPath(new URL('../ts_worker.mjs', import.meta.url));
 const ENTRY = new URL('./vec_worker.ts', import.meta.url).href;
 
 export interface VecEnvConfig {
