@@ -50,9 +50,10 @@ export interface RobotDescription {
 export function describeRobot(robot: BuiltRobot): RobotDescription {
   const model = robot.model;
   const links = new Map(model.links.map((l) => [l.name, l]));
+  // per body: from its frame to the frame the pose stream gives (its owning URDF link's)
+  const toStreamed = robot.links.map((link) => poseInverse(robot.linkFrames.get(link.name)?.pose ?? { p: [0, 0, 0], q: [0, 0, 0, 1] }));
   const bodies = robot.links.map((link, i): BodyDescription => {
-    const named = robot.linkFrames.get(link.name)?.pose ?? { p: [0, 0, 0], q: [0, 0, 0, 1] };
-    const toNamed = poseInverse(named);
+    const toNamed = toStreamed[i] as RigidPose;
     const shapes: ShapeDescription[] = [];
     for (const linkName of link.mergedLinks) {
       const frame = robot.linkFrames.get(linkName);
@@ -66,21 +67,13 @@ export function describeRobot(robot: BuiltRobot): RobotDescription {
     const jointName = robot.movableJointNames[i] ?? '';
     const j = jointName === '' ? undefined : model.joints.find((x) => x.name === jointName);
     const joint = j ? { name: j.name, type: j.type, axis: unit(j.axis) } : null;
-    const parent = j ? parentOf(robot, j.parent, j.origin.xyz) : undefined;
+    const parentFrame = j ? robot.linkFrames.get(j.parent) : undefined;
+    const parent = j && parentFrame
+      ? { body: parentFrame.body, at: poseMul(toStreamed[parentFrame.body] as RigidPose, poseMul(parentFrame.pose, { p: j.origin.xyz, q: [0, 0, 0, 1] })).p }
+      : undefined;
     return { name: link.name, mergedLinks: [...link.mergedLinks], shapes, joint, ...(parent ? { parent } : {}) };
   });
   return { name: model.name, bodies };
-}
-
-/** The parent body of a joint whose parent link is `parentLink`, and the joint's position in that body's streamed frame. */
-function parentOf(robot: BuiltRobot, parentLink: string, jointXyz: Vec3): { body: number; at: Vec3 } | undefined {
-  const frame = robot.linkFrames.get(parentLink);
-  if (!frame) return undefined;
-  const owner = robot.links[frame.body];
-  if (!owner) return undefined;
-  const named = robot.linkFrames.get(owner.name)?.pose ?? { p: [0, 0, 0], q: [0, 0, 0, 1] };
-  const at = poseMul(poseInverse(named), poseMul(frame.pose, { p: jointXyz, q: [0, 0, 0, 1] })).p;
-  return { body: frame.body, at: [at[0], at[1], at[2]] };
 }
 
 function shapeOf(g: BuiltRobot['model']['links'][number]['collisions'][number]['geometry']): Omit<ShapeDescription, 'link' | 'pos' | 'quat'> {
