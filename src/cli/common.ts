@@ -44,6 +44,15 @@ export function nonNegativeInt(name: string): (v: string) => number {
   };
 }
 
+/** Parses a non-negative number option (rates, times), naming the option on failure; an empty value is an error. */
+export function nonNegativeNumber(name: string): (v: string) => number {
+  return (v: string) => {
+    const x = v.trim() === '' ? NaN : Number(v);
+    if (!Number.isFinite(x) || x < 0) throw new UsageError(`${name}: expected a number >= 0, got "${v}"`);
+    return x;
+  };
+}
+
 /** Writes the one JSON object a `--json` command prints on stdout. */
 export function printJson(obj: unknown): void {
   process.stdout.write(`${JSON.stringify(obj)}\n`);

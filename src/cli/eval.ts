@@ -12,7 +12,7 @@ import { resolveCommands, type TrackingResult } from '../rl/tracking.ts';
 import { listTasks } from '../../envs/index.ts';
 import { CpuBackend } from '../backend/cpu.ts';
 import { OnnxPolicy } from '../onnx/runner.ts';
-import { asUsage, asUsageAsync, nonNegativeInt, positiveInt, printJson, say, table, UsageError } from './common.ts';
+import { asUsage, asUsageAsync, nonNegativeInt, nonNegativeNumber, positiveInt, printJson, say, table, UsageError } from './common.ts';
 import { collectSet } from './overrides.ts';
 import { parseCommands, parseShifts } from './shift.ts';
 import { EpisodeRecorder } from '../viewer/record_episodes.ts';
@@ -95,15 +95,6 @@ export function evalCommand(): Command {
 function commandsHelp(): string {
   const tasks = listTasks().filter((t) => t.commands?.length);
   return `commands: ${tasks.map((t) => `${t.name}: ${t.commands!.map((c) => `${c.name} (${c.unit})`).join(', ')}`).join('; ')}`;
-}
-
-/** Parses a non-negative number option, naming the option on failure. */
-function nonNegativeNumber(name: string): (v: string) => number {
-  return (v: string) => {
-    const x = v.trim() === '' ? NaN : Number(v);
-    if (!Number.isFinite(x) || x < 0) throw new UsageError(`${name}: expected a number >= 0, got "${v}"`);
-    return x;
-  };
 }
 
 /**

@@ -8,7 +8,7 @@ import { runRehearsal } from '../bridge/rehearsal.ts';
 import { shiftRandomization, SHIFT_KEYS } from '../rl/evaluate.ts';
 import { NOMINAL, resolveRandomization } from '../sim/randomize.ts';
 import { resolveTask } from '../sim/task_loader.ts';
-import { asUsage, asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError } from './common.ts';
+import { asUsage, asUsageAsync, nonNegativeInt, nonNegativeNumber, positiveInt, printJson, say, UsageError } from './common.ts';
 import { collectSet } from './overrides.ts';
 import { parseShifts } from './shift.ts';
 
@@ -36,11 +36,7 @@ export function robotCommand(): Command {
     .option('--seed <n>', 'seed of the envs (same meaning as eval --seed)', nonNegativeInt('--seed'), 1)
     .option('--no-randomize', 'nominal dynamics instead of the ranges the policy trained under')
     .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable); keys: ${SHIFT_KEYS.join(', ')}`, collectSet)
-    .option('--rate-hz <hz>', 'control rate of the simulated robots (default: as fast as the bridge answers)', (v) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new UsageError(`--rate-hz: expected a number >= 0, got "${v}"`);
-      return n;
-    })
+    .option('--rate-hz <hz>', 'control rate of the simulated robots (default: as fast as the bridge answers)', nonNegativeNumber('--rate-hz'))
     .option('--encoding <e>', 'observation encoding: binary or json', 'binary')
     .option('--token <t>', 'bridge token')
     .option('--ca <pem>', 'CA certificate to trust for wss:// (a self-signed bridge certificate)')
