@@ -99,8 +99,9 @@ export class CommandTracker implements EpisodeHooks {
   private numEnvs = 0;
   private terminated = 0;
   private truncated = 0;
-  /** Per env and command ([env · commands + k]): step count, Σ measured, Σ commanded, Σ |e|, Σ e². */
+  /** Measured steps per env. */
   private count = new Float64Array(0);
+  /** Per env and command ([env · commands + k]): Σ measured, Σ commanded, Σ |e|, Σ e². */
   private sumMeasured = new Float64Array(0);
   private sumCommand = new Float64Array(0);
   private sumAbs = new Float64Array(0);
@@ -119,7 +120,8 @@ export class CommandTracker implements EpisodeHooks {
     this.numEnvs = n;
     // a state k steps after the reset is k · dt old; tolerate the rounding of settleS / dt
     this.settleSteps = Math.ceil(this.settleS / group.spec.control_dt_s - 1e-9);
-    for (const a of ['count', 'sumMeasured', 'sumCommand', 'sumAbs', 'sumSq'] as const) this[a] = new Float64Array(n * m);
+    this.count = new Float64Array(n);
+    for (const a of ['sumMeasured', 'sumCommand', 'sumAbs', 'sumSq'] as const) this[a] = new Float64Array(n * m);
     const info = group.taskEnv(0).info?.() ?? {};
     for (const c of this.specs) {
       for (const key of [c.commandKey, c.measuredKey]) {
@@ -133,12 +135,12 @@ export class CommandTracker implements EpisodeHooks {
     const m = this.specs.length;
     for (let i = 0; i < counting.length; i++) {
       if (!counting[i]) continue;
+      this.count[i]! += 1;
       const info = group.taskEnv(i).info?.() ?? {};
       for (let k = 0; k < m; k++) {
         const c = this.specs[k] as CommandSpec;
         const measured = info[c.measuredKey] as number, command = info[c.commandKey] as number;
         const e = measured - command, at = i * m + k;
-        this.count[at]! += 1;
         this.sumMeasured[at]! += measured;
         this.sumCommand[at]! += command;
         this.sumAbs[at]! += Math.abs(e);
@@ -158,14 +160,14 @@ export class CommandTracker implements EpisodeHooks {
     const commands: Record<string, CommandTrackingStats> = {};
     let steps = 0, envs = 0;
     for (let i = 0; i < n; i++) {
-      const c = this.count[i * m] as number;
+      const c = this.count[i] as number;
       steps += c;
       if (c > 0) envs++;
     }
     this.specs.forEach((spec, k) => {
       let measured = 0, command = 0, abs = 0, sq = 0, worst = NaN, worstEnv = -1;
       for (let i = 0; i < n; i++) {
-        const at = i * m + k, c = this.count[at] as number;
+        const at = i * m + k, c = this.count[i] as number;
         measured += this.sumMeasured[at] as number;
         command += this.sumCommand[at] as number;
         abs += this.sumAbs[at] as number;
