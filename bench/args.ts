@@ -1,6 +1,5 @@
 /** Command-line options of the benchmark scripts (`npm run bench:* -- --name value`). */
-import os from 'node:os';
-import { MAX_THREADS } from '../src/backend/cpu_pool.ts';
+import { cpuThreads } from '../src/cli/backend_choice.ts';
 
 /** The arguments after the script name. */
 export const args = process.argv.slice(2);
@@ -12,12 +11,12 @@ export function arg(name: string): string | undefined {
 }
 
 /**
- * The CPU thread counts to time: `--threads 1,4` as given, else 1 and every core the process may
- * use (`os.availableParallelism()`, at most the pool's limit), once each.
+ * The CPU thread counts to time: `--threads 1,4` as given, else 1 and the count `train` uses
+ * (`cpuThreads`: every core the process may use), once each.
  */
 export function threadCounts(): number[] {
   const given = arg('--threads');
-  const counts = given ? given.split(',').map(Number) : [1, Math.min(MAX_THREADS, os.availableParallelism())];
+  const counts = given ? given.split(',').map(Number) : [1, cpuThreads()];
   const bad = counts.find((n) => !Number.isInteger(n) || n < 1);
   if (bad !== undefined) throw new Error(`--threads: expected positive integers separated by commas, got "${given}"`);
   return [...new Set(counts)];

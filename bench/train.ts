@@ -21,12 +21,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { table } from '../src/cli/common.ts';
+import { getTask } from '../envs/index.ts';
+import { resolveTrainConfig } from '../src/rl/config.ts';
+import { minibatchesPerEpoch } from '../src/rl/ppo_config.ts';
 import { CARTPOLE_SHAPE, LEGGED_SHAPE, matmulPeak, timeUpdate, updateFlops, type UpdateShape, type UpdateTiming } from './ppo_update.ts';
 import { openCpu, openWebGpu, type OpenBackend } from './backends.ts';
 import { arg, args, threadCounts } from './args.ts';
 
-/** Our quadruped recipe (envs/quadruped.ts): legged_gym's update with its flat-terrain 128-64-32 networks, 512 envs. */
-const QUADRUPED_SHAPE: UpdateShape = { ...LEGGED_SHAPE, name: 'quadruped', hidden: [128, 64, 32], numEnvs: 512 };
+/** Our quadruped recipe, read from the task (envs/quadruped.ts): legged_gym's update with 128-64-32 networks, 512 envs. */
+const recipe = resolveTrainConfig(getTask('quadruped'), 'quadruped', []).ppo;
+const QUADRUPED_SHAPE: UpdateShape = {
+  ...LEGGED_SHAPE, name: 'quadruped', hidden: recipe.actor_hidden, activation: recipe.activation, numEnvs: recipe.num_envs, numSteps: recipe.num_steps,
+  epochs: recipe.num_epochs, minibatches: minibatchesPerEpoch(recipe),
+};
 
 if (arg('--env')) {
   await import('./train_env.ts');
