@@ -12,7 +12,7 @@ import { resolveTrainConfig } from '../src/rl/config.ts';
 import { OnPolicyRunner } from '../src/rl/runner.ts';
 import { evaluatePolicy } from '../src/rl/evaluate.ts';
 import { CpuBackend } from '../src/backend/cpu.ts';
-import type { DomainRandomization } from '../src/sim/randomize.ts';
+import type { DomainRandomization } from '../src/task/randomize.ts';
 import type { Policy } from '../src/rl/evaluate.ts';
 import { table } from '../src/cli/common.ts';
 import { arg } from './args.ts';

@@ -7,7 +7,7 @@
 import type { Backend } from '../src/backend/backend.ts';
 import { PPO } from '../src/rl/ppo.ts';
 import { validatePpoConfig, minibatchesPerEpoch, type PpoConfig } from '../src/rl/ppo_config.ts';
-import { Rng } from '../src/sim/rng.ts';
+import { Rng } from '../src/task/rng.ts';
 
 /** A network and rollout shape to time. */
 export interface UpdateShape {

@@ -9,8 +9,8 @@
  * under the pole). The hinge is not driven, so its state is read and reset through
  * `readAllJoints` / `setAllJoints`.
  */
-import type { TaskContext, TaskEnv, TaskSpec, TaskStepResult } from '../src/sim/task.ts';
-import type { SimRobot } from '../src/sim/sim_robot.ts';
+import type { TaskContext, TaskEnv, TaskSpec, TaskStepResult } from '../src/task/task.ts';
+import type { SimRobot } from '../src/task/sim_robot.ts';
 import { expectActionScales, expectJoints, randomization, requireMovableJoint, signal, sumTerms } from './common.ts';
 
 /** Termination thresholds and reset ranges, shared with the tests and docs/tasks.md. */

@@ -4,11 +4,11 @@
  * robot is the one a task expects, and where a link's points sit on the body that carries it.
  * Nothing here knows a particular task or the physics engine.
  */
-import type { SignalSpec, TaskStepResult } from '../src/sim/task.ts';
-import type { SimRobot } from '../src/sim/sim_robot.ts';
-import type { Quat, RobotModel, Vec3 } from '../src/sim/robot_model.ts';
-import { NOMINAL, type DomainRandomization } from '../src/sim/randomize.ts';
-import { qMul } from '../src/sim/math.ts';
+import type { SignalSpec, TaskStepResult } from '../src/task/task.ts';
+import type { SimRobot } from '../src/task/sim_robot.ts';
+import type { Quat, RobotModel, Vec3 } from '../src/robot/robot_model.ts';
+import { NOMINAL, type DomainRandomization } from '../src/task/randomize.ts';
+import { qMul } from '../src/robot/math.ts';
 
 // -- angles and quaternions (xyzw, as SimRobot reports them)
 

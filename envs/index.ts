@@ -1,27 +1,18 @@
 /**
- * The task registry: every task the CLI and the trainer know, by name. Add a task by writing
- * `envs/<name>.ts` (exporting a `TaskSpec`) and listing it here.
+ * The built-in tasks: importing this module registers each of them, with the module that
+ * defines it, in the task registry (`src/task/task_registry.ts`). Add a task by writing
+ * `envs/<name>.ts` (or `envs/<name>/` for a task of several files) exporting a `TaskSpec`, and
+ * registering it here.
  */
-import type { TaskSpec } from '../src/sim/task.ts';
+import { registerTask } from '../src/task/task_registry.ts';
 import { cartpole } from './cartpole.ts';
 import { pendulum } from './pendulum.ts';
 import { reacher } from './reacher.ts';
-import { quadruped } from './quadruped.ts';
+import { quadruped } from './quadruped/quadruped.ts';
 
-export const envRegistry = { cartpole, pendulum, reacher, quadruped } satisfies Record<string, TaskSpec>;
+registerTask(cartpole, new URL('./cartpole.ts', import.meta.url));
+registerTask(pendulum, new URL('./pendulum.ts', import.meta.url));
+registerTask(reacher, new URL('./reacher.ts', import.meta.url));
+registerTask(quadruped, new URL('./quadruped/quadruped.ts', import.meta.url));
 
-/** Names of the registered tasks. */
-export type EnvName = keyof typeof envRegistry;
-
-/** All registered tasks, in registry order. */
-export function listTasks(): TaskSpec[] {
-  return Object.values(envRegistry);
-}
-
-/** The task called `name`; an unknown name is an error that lists the known ones. */
-export function getTask(name: string): TaskSpec {
-  if (!Object.hasOwn(envRegistry, name)) {
-    throw new Error(`unknown env "${name}" (known: ${Object.keys(envRegistry).join(', ')})`);
-  }
-  return envRegistry[name as EnvName];
-}
+export { getTask, listTasks, resolveTask } from '../src/task/task_registry.ts';

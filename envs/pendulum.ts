@@ -7,7 +7,7 @@
  * θ is the hinge angle wrapped to (-π, π]: 0 = upright, ±π = hanging; θ > 0 leans the tip toward
  * +x (right-handed about +y), and a positive torque accelerates θ upward.
  */
-import type { TaskContext, TaskEnv, TaskSpec, TaskStepResult } from '../src/sim/task.ts';
+import type { TaskContext, TaskEnv, TaskSpec, TaskStepResult } from '../src/task/task.ts';
 import { cosSinSignals, expectActionScales, expectJoints, randomization, signal, sumTerms, wrapAngle, scaledRewardTraining } from './common.ts';
 
 /** Reset ranges, shared with the tests and docs/tasks.md. */

@@ -6,8 +6,8 @@
  * Frame: the env frame with its origin moved to the shoulder axis (x, y horizontal, z up). Joint
  * angles 0 = arm stretched along +x; positive angles turn counter-clockwise seen from above.
  */
-import type { TaskContext, TaskEnv, TaskSpec, TaskStepResult } from '../src/sim/task.ts';
-import type { Vec3 } from '../src/sim/robot_model.ts';
+import type { TaskContext, TaskEnv, TaskSpec, TaskStepResult } from '../src/task/task.ts';
+import type { Vec3 } from '../src/robot/robot_model.ts';
 import {
   cosSinSignals, expectActionScales, expectJoints, jointSignals, loadStateArrays, offsetInOwner, randomization, requireLink, rotateVec, signal, sumTerms, scaledRewardTraining } from './common.ts';
 

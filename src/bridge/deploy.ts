@@ -5,8 +5,8 @@
  */
 import path from 'node:path';
 import { OnnxPolicy } from '../onnx/runner.ts';
-import { loadRobotSpec, type LoadedRobotSpec } from '../sim/robot_spec.ts';
-import { loadUrdf } from '../sim/urdf.ts';
+import { loadRobotSpec, type LoadedRobotSpec } from '../robot/robot_spec.ts';
+import { loadUrdf } from '../robot/urdf/urdf_loader.ts';
 import { policyInfo, safetyLimitsFor } from './limits.ts';
 import { observationSources, rosTopics } from './ros_msgs.ts';
 import type { RosbridgeConfig } from './rosbridge.ts';

@@ -4,8 +4,8 @@
  * `robots/<name>.json` — and what `welcome` tells clients about the policy.
  */
 import type { PolicyContract } from '../onnx/metadata.ts';
-import type { LoadedRobotSpec } from '../sim/robot_spec.ts';
-import type { RobotModel } from '../sim/robot_model.ts';
+import type { LoadedRobotSpec } from '../robot/robot_spec.ts';
+import type { RobotModel } from '../robot/robot_model.ts';
 import type { SafetyLimits } from './safety.ts';
 import type { PolicyInfo } from './protocol.ts';
 

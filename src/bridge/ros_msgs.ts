@@ -5,7 +5,7 @@
  * command messages (`std_msgs/Float64MultiArray`, `trajectory_msgs/JointTrajectory`). Pure.
  */
 import type { PolicyInfo } from './protocol.ts';
-import type { BridgeSpec } from '../sim/robot_spec.ts';
+import type { BridgeSpec } from '../robot/robot_spec.ts';
 
 /** Topic names and the command type, after defaults. */
 export interface RosTopics {

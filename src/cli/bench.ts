@@ -1,5 +1,6 @@
 /** `sim2real bench sim`: simulation throughput (env-steps/s) against bare Rapier stepping. */
 import { Command } from 'commander';
+import '../../envs/index.ts';
 import { benchSim } from '../sim/bench_sim.ts';
 import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, table } from './common.ts';
 import { checkKeys, collectSet, drSection, resolveOverrides } from './overrides.ts';

@@ -1,9 +1,9 @@
 /** `sim2real envs`: every registered task with its observation/action layout, timing and randomization. */
 import { Command } from 'commander';
 import { listTasks } from '../../envs/index.ts';
-import { loadRobotSpec } from '../sim/robot_spec.ts';
-import type { TaskSpec } from '../sim/task.ts';
-import { NOMINAL, type DomainRandomization } from '../sim/randomize.ts';
+import { loadRobotSpec } from '../robot/robot_spec.ts';
+import type { TaskSpec } from '../task/task.ts';
+import { NOMINAL, type DomainRandomization } from '../task/randomize.ts';
 import { printJson, table } from './common.ts';
 
 /** The JSON description of one task (`sim2real envs --json` prints an array of these). */

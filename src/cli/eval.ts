@@ -5,11 +5,10 @@
  * tasks with commands at held commands with tracking statistics (`--command name=value`).
  */
 import { Command } from 'commander';
-import { NOMINAL, resolveRandomization, type DomainRandomization } from '../sim/randomize.ts';
-import { resolveTask } from '../sim/task_loader.ts';
+import { NOMINAL, resolveRandomization, type DomainRandomization } from '../task/randomize.ts';
 import { evaluatePolicy, loadRun, shiftRandomization, SHIFT_KEYS, type EvalTracking, type Policy } from '../rl/evaluate.ts';
 import { resolveCommands, type TrackingResult } from '../rl/tracking.ts';
-import { listTasks } from '../../envs/index.ts';
+import { listTasks, resolveTask } from '../../envs/index.ts';
 import { CpuBackend } from '../backend/cpu.ts';
 import { OnnxPolicy } from '../onnx/runner.ts';
 import { asUsage, asUsageAsync, nonNegativeInt, nonNegativeNumber, positiveInt, printJson, say, table, UsageError } from './common.ts';

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { resolveTask } from '../sim/task_loader.ts';
+import { resolveTask } from '../../envs/index.ts';
 import { coerceSetLayer, resolveTrainConfig, type TrainConfig } from '../rl/config.ts';
 import { OnPolicyRunner } from '../rl/runner.ts';
 import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError } from './common.ts';

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { listTasks } from '../../envs/index.ts';
-import type { TaskSpec } from '../sim/task.ts';
+import type { TaskSpec } from '../task/task.ts';
 import { loadRun } from '../rl/evaluate.ts';
 import { readMetrics } from '../rl/metrics.ts';
 import { CpuBackend } from '../backend/cpu.ts';

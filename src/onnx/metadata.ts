@@ -5,8 +5,8 @@
  * control period, and where the policy came from (task, DR ranges, config hash, version).
  * Values are strings; lists and objects are JSON. Specified in docs/policy-format.md.
  */
-import type { SignalSpec, TaskSpec } from '../sim/task.ts';
-import type { RobotSpec } from '../sim/robot_spec.ts';
+import type { SignalSpec, TaskSpec } from '../task/task.ts';
+import type { RobotSpec } from '../robot/robot_spec.ts';
 
 /** Value of the `format` key: identifies a sim2real policy file. */
 export const POLICY_FORMAT = 'sim2real-policy';

@@ -5,7 +5,7 @@
  * buffer. Forward activations live in per-batch-size workspaces allocated once.
  */
 import type { Activation, Backend, Tensor } from '../backend/backend.ts';
-import type { Rng } from '../sim/rng.ts';
+import type { Rng } from '../task/rng.ts';
 import { INIT_GAIN, orthogonal } from './init.ts';
 
 /** One linear layer: parameter and gradient views, y = x·w + b with w [inDim, outDim]. */

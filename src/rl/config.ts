@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { validatePpoConfig, type PpoConfig } from './ppo_config.ts';
-import { NOMINAL, resolveRandomization, type DomainRandomization } from '../sim/randomize.ts';
-import type { TaskSpec } from '../sim/task.ts';
+import { NOMINAL, resolveRandomization, type DomainRandomization } from '../task/randomize.ts';
+import type { TaskSpec } from '../task/task.ts';
 
 /** A resolved training run configuration (written to `config.json`). */
 export interface TrainConfig {

@@ -3,7 +3,7 @@
  * for PPO: a Gaussian matrix orthonormalized, times a gain. Computed on the host in f64 from a
  * seeded `Rng` so the same seed gives the same network on every backend.
  */
-import type { Rng } from '../sim/rng.ts';
+import type { Rng } from '../task/rng.ts';
 
 /** Gain of hidden layers (√2), the policy head (0.01) and the value head (1). */
 export const INIT_GAIN = { hidden: Math.SQRT2, policy: 0.01, value: 1 } as const;

@@ -5,7 +5,7 @@
  * (action noise, minibatch shuffles) comes from the host `Rng`, so a run replays exactly.
  */
 import { PPO_LOSS_STATS, PpoLossStat, type Backend, type IndexTensor, type Tensor } from '../backend/backend.ts';
-import type { Rng } from '../sim/rng.ts';
+import type { Rng } from '../task/rng.ts';
 import { ActorCritic } from './actor_critic.ts';
 import { Adam } from './adam.ts';
 import { NORM_EPS, ObsNormalizer, RewardScaler } from './normalizer.ts';

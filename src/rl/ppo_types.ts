@@ -3,7 +3,7 @@
  * exact resume, and the actor's weights for the ONNX exporter.
  */
 import type { Activation } from '../backend/backend.ts';
-import type { RngState } from '../sim/rng.ts';
+import type { RngState } from '../task/rng.ts';
 import type { AdamState } from './adam.ts';
 import type { NormalizerState, RewardScalerState } from './normalizer.ts';
 

@@ -5,9 +5,9 @@
  */
 import { mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { VecEnv } from '../sim/vec_env.ts';
+import { VecEnv } from '../sim/vec/vec_env.ts';
 import type { VecEnvState } from '../sim/env_state.ts';
-import { Rng } from '../sim/rng.ts';
+import { Rng } from '../task/rng.ts';
 import type { Backend } from '../backend/backend.ts';
 import { PPO, type PpoState, type UpdateStats } from './ppo.ts';
 import { checkpointName, latestCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.ts';

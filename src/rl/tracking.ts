@@ -7,7 +7,7 @@
  */
 import type { EnvGroup } from '../sim/env_group.ts';
 import type { EpisodeHooks } from '../sim/episodes.ts';
-import type { CommandSpec, TaskSpec } from '../sim/task.ts';
+import type { CommandSpec, TaskSpec } from '../task/task.ts';
 
 /** One command's statistics over the measured steps of every env's first episode. */
 export interface CommandTrackingStats {

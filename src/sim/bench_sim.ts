@@ -4,8 +4,8 @@
  * calls on the same worlds, so the cost of our env logic (task, randomization, buffers,
  * thread hand-offs) shows as a ratio.
  */
-import { VecEnv } from './vec_env.ts';
-import { Rng } from './rng.ts';
+import { VecEnv } from './vec/vec_env.ts';
+import { Rng } from '../task/rng.ts';
 
 export interface BenchSimConfig {
   env: string;

@@ -4,8 +4,8 @@
  * sizes, allocation (on SharedArrayBuffers for the vec env), row views for one worker, and
  * copies for checkpoints.
  */
-import { DR_KEYS } from './randomize.ts';
-import type { TaskSpec } from './task.ts';
+import { DR_KEYS } from '../task/randomize.ts';
+import type { TaskSpec } from '../task/task.ts';
 
 /** Flat per-env arrays a group reads and writes; row `i` belongs to local env `i`. */
 export interface EnvBuffers {

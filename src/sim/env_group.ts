@@ -7,13 +7,13 @@
  * arrays, which the vec env places in SharedArrayBuffers.
  */
 import { loadRapier, type Rapier, type World } from './rapier.ts';
-import { createGround, createWorld, buildRobot, type BuiltRobot, type StepClock } from './build.ts';
-import { loadUrdf } from './urdf.ts';
-import { loadRobotSpec, type LoadedRobotSpec } from './robot_spec.ts';
-import { Rng } from './rng.ts';
-import { DR_KEYS, NOMINAL, packSample, sampleRandomization, type DomainRandomization, type DrSample } from './randomize.ts';
-import type { TaskEnv, TaskSpec, TaskStepResult } from './task.ts';
-import type { Vec3 } from './robot_model.ts';
+import { createGround, createWorld, buildRobot, type BuiltRobot, type StepClock } from './build/build.ts';
+import { loadUrdf } from '../robot/urdf/urdf_loader.ts';
+import { loadRobotSpec, type LoadedRobotSpec } from '../robot/robot_spec.ts';
+import { Rng } from '../task/rng.ts';
+import { DR_KEYS, NOMINAL, packSample, sampleRandomization, type DomainRandomization, type DrSample } from '../task/randomize.ts';
+import type { TaskEnv, TaskSpec, TaskStepResult } from '../task/task.ts';
+import type { Vec3 } from '../robot/robot_model.ts';
 import { allocateBuffers, checkBuffers, copyBuffers, loadBuffers, taskDims, type EnvBuffers, type EnvDims } from './env_buffers.ts';
 import {
   ENV_STATE_FORMAT, ENV_STATE_VERSION, checkRunner, copyRanges, checkStateHeader, loadRunner, saveRunner,

@@ -5,13 +5,13 @@
  * plain objects of JSON values and typed arrays that a checkpoint writer can serialize.
  * Numbers that can be NaN or -0, or feed the physics, travel in typed arrays.
  */
-import type { BuiltRobot } from './build.ts';
-import type { Rng } from './rng.ts';
-import type { TaskEnv } from './task.ts';
-import type { DomainRandomization, DrSample } from './randomize.ts';
-import { DR_KEYS, DR_RANGE_KEYS, packSample, unpackSample } from './randomize.ts';
+import type { BuiltRobot } from './build/build.ts';
+import type { Rng } from '../task/rng.ts';
+import type { TaskEnv } from '../task/task.ts';
+import type { DomainRandomization, DrSample } from '../task/randomize.ts';
+import { DR_KEYS, DR_RANGE_KEYS, packSample, unpackSample } from '../task/randomize.ts';
 import type { EnvBuffers, EnvDims } from './env_buffers.ts';
-import type { RobotState } from './robot_state.ts';
+import type { RobotState } from './build/robot_state.ts';
 import type { EnvGroupStats } from './env_group.ts';
 
 /** Tag and version every saved state carries; loading another version is an error. */

@@ -5,10 +5,10 @@
  */
 import path from 'node:path';
 import { loadRapier } from './rapier.ts';
-import { buildRobot, createGround, createWorld } from './build.ts';
-import { loadUrdf, totalMassKg } from './urdf.ts';
-import type { LoadedRobotSpec } from './robot_spec.ts';
-import type { Geometry, RobotModel } from './robot_model.ts';
+import { buildRobot, createGround, createWorld } from './build/build.ts';
+import { loadUrdf, totalMassKg } from '../robot/urdf/urdf_loader.ts';
+import type { LoadedRobotSpec } from '../robot/robot_spec.ts';
+import type { Geometry, RobotModel } from '../robot/robot_model.ts';
 
 export interface UrdfReport {
   robot: string;

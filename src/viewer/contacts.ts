@@ -3,7 +3,7 @@
  * collider of the robot that touches something, relative to the env origin.
  */
 import type { World } from '../sim/rapier.ts';
-import type { BuiltRobot } from '../sim/build.ts';
+import type { BuiltRobot } from '../sim/build/build.ts';
 
 /** Appends `robot`'s current contact points (x, y, z relative to its origin) to `out`. */
 export function readContactPoints(world: World, robot: BuiltRobot, out: number[]): void {

@@ -3,10 +3,10 @@
  * random actions, producing the scene and frame messages the page draws.
  */
 import { EnvGroup } from '../sim/env_group.ts';
-import { DR_RANGE_KEYS, type DomainRandomization, type DrSample } from '../sim/randomize.ts';
-import { Rng } from '../sim/rng.ts';
-import type { TaskSpec } from '../sim/task.ts';
-import type { Vec3 } from '../sim/robot_model.ts';
+import { DR_RANGE_KEYS, type DomainRandomization, type DrSample } from '../task/randomize.ts';
+import { Rng } from '../task/rng.ts';
+import type { TaskSpec } from '../task/task.ts';
+import type { Vec3 } from '../robot/robot_model.ts';
 import { describeRobot, type RobotDescription } from './scene_description.ts';
 import { readContactPoints } from './contacts.ts';
 import type { ActionMode, FrameMessage, SceneMessage } from './protocol.ts';

@@ -2,8 +2,8 @@
  * A `PolicyLoader` for an exported ONNX policy: loads the file for each task the viewer shows
  * and refuses a task the policy's contract does not fit, with a message naming the mismatch.
  */
-import { NOMINAL, resolveRandomization } from '../sim/randomize.ts';
-import type { TaskSpec } from '../sim/task.ts';
+import { NOMINAL, resolveRandomization } from '../task/randomize.ts';
+import type { TaskSpec } from '../task/task.ts';
 import { OnnxPolicy } from '../onnx/runner.ts';
 import type { PolicyLoader } from './session.ts';
 

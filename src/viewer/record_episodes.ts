@@ -6,8 +6,8 @@
  */
 import { EnvGroup } from '../sim/env_group.ts';
 import { runFirstEpisodes, type EpisodeHooks } from '../sim/episodes.ts';
-import type { DomainRandomization } from '../sim/randomize.ts';
-import type { TaskSpec } from '../sim/task.ts';
+import type { DomainRandomization } from '../task/randomize.ts';
+import type { TaskSpec } from '../task/task.ts';
 import { describeRobot } from './scene_description.ts';
 import { RecordingWriter } from './recording.ts';
 

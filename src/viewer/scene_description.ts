@@ -4,9 +4,9 @@
  * that owns the body, as `readLinkPose` reports it), and each body's joint axis. Plain data, so
  * it travels as JSON to the page and inside recordings.
  */
-import type { BuiltRobot } from '../sim/build.ts';
-import type { Quat, Vec3 } from '../sim/robot_model.ts';
-import { poseMul, qConj, qRotate, type RigidPose } from '../sim/math.ts';
+import type { BuiltRobot } from '../sim/build/build.ts';
+import type { Quat, Vec3 } from '../robot/robot_model.ts';
+import { poseMul, qConj, qRotate, type RigidPose } from '../robot/math.ts';
 
 /** One collision shape in its body's streamed frame. */
 export interface ShapeDescription {

@@ -2,7 +2,7 @@
  * What the server plays: a live simulation or a recording. Both produce the same scene and
  * frame messages, so the page draws them alike.
  */
-import type { DomainRandomization } from '../sim/randomize.ts';
+import type { DomainRandomization } from '../task/randomize.ts';
 import type { ActionMode, FrameMessage, SceneMessage } from './protocol.ts';
 
 /** A policy the live viewer can drive envs with. */
@@ -17,7 +17,7 @@ export interface ViewerPolicy {
 }
 
 /** Loads the user's policy for a task; throws when it does not fit that task. */
-export type PolicyLoader = (task: import('../sim/task.ts').TaskSpec) => Promise<ViewerPolicy>;
+export type PolicyLoader = (task: import('../task/task.ts').TaskSpec) => Promise<ViewerPolicy>;
 
 /** A source of frames the server steps through. */
 export interface ViewerSession {

@@ -8,8 +8,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { NOMINAL } from '../sim/randomize.ts';
-import { resolveTask } from '../sim/task_loader.ts';
+import { NOMINAL } from '../task/randomize.ts';
+import { resolveTask } from '../task/task_registry.ts';
 import { LiveSession } from './live_session.ts';
 import { ReplaySession } from './replay_session.ts';
 import { readRecording } from './recording.ts';

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { SafetyLayer, type SafetyLimits } from '../../src/bridge/safety.ts';
 import { safetyLimitsFor, commandsFromOutput } from '../../src/bridge/limits.ts';
 import { OnnxPolicy } from '../../src/onnx/runner.ts';
-import { loadRobotSpec } from '../../src/sim/robot_spec.ts';
-import { loadUrdf } from '../../src/sim/urdf.ts';
+import { loadRobotSpec } from '../../src/robot/robot_spec.ts';
+import { loadUrdf } from '../../src/robot/urdf/urdf_loader.ts';
 
 /** A clock the test moves by hand. */
 function fakeClock() {

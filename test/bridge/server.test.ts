@@ -8,8 +8,8 @@ import { decodeFrame, encodeObsFrame, FrameType } from '../../src/bridge/binary.
 import { policyInfo, safetyLimitsFor } from '../../src/bridge/limits.ts';
 import { BridgeServer } from '../../src/bridge/server.ts';
 import { OnnxPolicy } from '../../src/onnx/runner.ts';
-import { loadRobotSpec } from '../../src/sim/robot_spec.ts';
-import { loadUrdf } from '../../src/sim/urdf.ts';
+import { loadRobotSpec } from '../../src/robot/robot_spec.ts';
+import { loadUrdf } from '../../src/robot/urdf/urdf_loader.ts';
 import { CARTPOLE_POLICY, hello, RawPeer } from './helpers.ts';
 
 let policy: OnnxPolicy;

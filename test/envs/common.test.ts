@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadRapier } from '../../src/sim/rapier.ts';
-import { buildRobot, createWorld } from '../../src/sim/build.ts';
-import { loadUrdf } from '../../src/sim/urdf.ts';
-import { loadRobotSpec } from '../../src/sim/robot_spec.ts';
+import { buildRobot, createWorld } from '../../src/sim/build/build.ts';
+import { loadUrdf } from '../../src/robot/urdf/urdf_loader.ts';
+import { loadRobotSpec } from '../../src/robot/robot_spec.ts';
 import { expectActionScales, jointSignals, requireMovableJoint, signal } from '../../envs/common.ts';
 
 describe('signal', () => {

@@ -1,14 +1,14 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadRapier, type Rapier, type World } from '../../src/sim/rapier.ts';
-import { buildRobot, createGround, createWorld, type BuiltRobot } from '../../src/sim/build.ts';
-import { loadUrdf } from '../../src/sim/urdf.ts';
-import { loadRobotSpec, type LoadedRobotSpec } from '../../src/sim/robot_spec.ts';
-import { Rng } from '../../src/sim/rng.ts';
+import { buildRobot, createGround, createWorld, type BuiltRobot } from '../../src/sim/build/build.ts';
+import { loadUrdf } from '../../src/robot/urdf/urdf_loader.ts';
+import { loadRobotSpec, type LoadedRobotSpec } from '../../src/robot/robot_spec.ts';
+import { Rng } from '../../src/task/rng.ts';
 import { EnvGroup } from '../../src/sim/env_group.ts';
-import type { RobotModel } from '../../src/sim/robot_model.ts';
-import type { TaskEnv, TaskStepResult } from '../../src/sim/task.ts';
-import { quadruped } from '../../envs/quadruped.ts';
-import { QUADRUPED_COMMANDS, QUADRUPED_CONFIG, QUADRUPED_JOINTS, QUADRUPED_LEGS, QUADRUPED_REWARD_WEIGHTS } from '../../envs/quadruped_config.ts';
+import type { RobotModel } from '../../src/robot/robot_model.ts';
+import type { TaskEnv, TaskStepResult } from '../../src/task/task.ts';
+import { quadruped } from '../../envs/quadruped/quadruped.ts';
+import { QUADRUPED_COMMANDS, QUADRUPED_CONFIG, QUADRUPED_JOINTS, QUADRUPED_LEGS, QUADRUPED_REWARD_WEIGHTS } from '../../envs/quadruped/config.ts';
 
 const spec: LoadedRobotSpec = loadRobotSpec('quadruped');
 const model: RobotModel = loadUrdf(spec.urdfPath);

@@ -1,12 +1,12 @@
 /** A task env driven by hand on one robot in its own Rapier world, for the task tests. */
 import { loadRapier, type World } from '../../src/sim/rapier.ts';
-import { buildRobot, createGround, createWorld } from '../../src/sim/build.ts';
-import { loadUrdf } from '../../src/sim/urdf.ts';
-import { loadRobotSpec, type LoadedRobotSpec } from '../../src/sim/robot_spec.ts';
-import { Rng } from '../../src/sim/rng.ts';
-import { NOMINAL, sampleRandomization, type DomainRandomization } from '../../src/sim/randomize.ts';
-import type { TaskEnv, TaskSpec, TaskStepResult } from '../../src/sim/task.ts';
-import type { SimRobot } from '../../src/sim/sim_robot.ts';
+import { buildRobot, createGround, createWorld } from '../../src/sim/build/build.ts';
+import { loadUrdf } from '../../src/robot/urdf/urdf_loader.ts';
+import { loadRobotSpec, type LoadedRobotSpec } from '../../src/robot/robot_spec.ts';
+import { Rng } from '../../src/task/rng.ts';
+import { NOMINAL, sampleRandomization, type DomainRandomization } from '../../src/task/randomize.ts';
+import type { TaskEnv, TaskSpec, TaskStepResult } from '../../src/task/task.ts';
+import type { SimRobot } from '../../src/task/sim_robot.ts';
 
 /** One robot in its own world, with the runner's per-step sequence done by hand. */
 export interface Harness {

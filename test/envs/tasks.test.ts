@@ -4,9 +4,9 @@
  * they are right), termination, reward terms, and one pass of all three through the env runner.
  */
 import { describe, expect, it } from 'vitest';
-import { loadRobotSpec } from '../../src/sim/robot_spec.ts';
-import { Rng } from '../../src/sim/rng.ts';
-import { resolveRandomization } from '../../src/sim/randomize.ts';
+import { loadRobotSpec } from '../../src/robot/robot_spec.ts';
+import { Rng } from '../../src/task/rng.ts';
+import { resolveRandomization } from '../../src/task/randomize.ts';
 import { EnvGroup } from '../../src/sim/env_group.ts';
 import { cartpole, CARTPOLE_LIMITS } from '../../envs/cartpole.ts';
 import { pendulum, PENDULUM_RESET } from '../../envs/pendulum.ts';

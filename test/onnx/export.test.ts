@@ -8,9 +8,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Activation } from '../../src/backend/backend.ts';
-import { Rng } from '../../src/sim/rng.ts';
+import { Rng } from '../../src/task/rng.ts';
 import { EnvGroup } from '../../src/sim/env_group.ts';
-import { NOMINAL } from '../../src/sim/randomize.ts';
+import { NOMINAL } from '../../src/task/randomize.ts';
 import { exportPolicy } from '../../src/onnx/export.ts';
 import { OnnxPolicy } from '../../src/onnx/runner.ts';
 import type { PPO } from '../../src/rl/ppo.ts';

@@ -3,9 +3,9 @@ import { CpuBackend } from '../../src/backend/cpu.ts';
 import type { Activation } from '../../src/backend/backend.ts';
 import { PPO } from '../../src/rl/ppo.ts';
 import { validatePpoConfig } from '../../src/rl/ppo_config.ts';
-import { Rng } from '../../src/sim/rng.ts';
-import { loadRobotSpec, type LoadedRobotSpec } from '../../src/sim/robot_spec.ts';
-import type { TaskSpec } from '../../src/sim/task.ts';
+import { Rng } from '../../src/task/rng.ts';
+import { loadRobotSpec, type LoadedRobotSpec } from '../../src/robot/robot_spec.ts';
+import type { TaskSpec } from '../../src/task/task.ts';
 import { getTask } from '../../envs/index.ts';
 import type { ContractSources } from '../../src/onnx/metadata.ts';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { EnvGroup } from '../../src/sim/env_group.ts';
 import { shiftRandomization, SHIFT_KEYS } from '../../src/rl/evaluate.ts';
-import { DR_RANGE_KEYS } from '../../src/sim/randomize.ts';
+import { DR_RANGE_KEYS } from '../../src/task/randomize.ts';
 import { getTask } from '../../envs/index.ts';
 
 describe('shiftRandomization', () => {

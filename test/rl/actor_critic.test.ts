@@ -3,7 +3,7 @@ import type { Activation } from '../../src/backend/backend.ts';
 import { CpuBackend } from '../../src/backend/cpu.ts';
 import { ActorCritic, type Mlp } from '../../src/rl/actor_critic.ts';
 import { orthogonal } from '../../src/rl/init.ts';
-import { Rng } from '../../src/sim/rng.ts';
+import { Rng } from '../../src/task/rng.ts';
 import { expectClose, rand, tensorOf } from '../backend/helpers.ts';
 
 /** The MLP in f64 from a flat parameter array: hidden activations, linear head. */

@@ -18,7 +18,7 @@ import {
   type StateTree,
   type StateValue,
 } from '../../src/rl/checkpoint.ts';
-import { Rng } from '../../src/sim/rng.ts';
+import { Rng } from '../../src/task/rng.ts';
 
 // A switch to make the Nth write() of a file fail with ENOSPC, as a full disk would.
 const failure = vi.hoisted(() => ({ afterWrites: -1 }));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu.ts';
 import { PPO } from '../../src/rl/ppo.ts';
 import { validatePpoConfig } from '../../src/rl/ppo_config.ts';
-import { Rng } from '../../src/sim/rng.ts';
+import { Rng } from '../../src/task/rng.ts';
 import { expectClose, rand, tensorOf } from '../backend/helpers.ts';
 
 describe('GAE', () => {

@@ -9,7 +9,7 @@ import { CpuBackend } from '../../src/backend/cpu.ts';
 import { PPO } from '../../src/rl/ppo.ts';
 import { validatePpoConfig } from '../../src/rl/ppo_config.ts';
 import { EnvGroup } from '../../src/sim/env_group.ts';
-import { Rng } from '../../src/sim/rng.ts';
+import { Rng } from '../../src/task/rng.ts';
 
 const SEED = 3;
 

@@ -2,7 +2,7 @@
 import type { Backend } from '../../src/backend/backend.ts';
 import { PPO, type UpdateStats } from '../../src/rl/ppo.ts';
 import { validatePpoConfig, type PpoConfig } from '../../src/rl/ppo_config.ts';
-import { Rng } from '../../src/sim/rng.ts';
+import { Rng } from '../../src/task/rng.ts';
 
 export const OBS = 3;
 export const ACT = 2;

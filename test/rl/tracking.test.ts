@@ -6,12 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { composeHooks, runFirstEpisodes, type EpisodeHooks } from '../../src/sim/episodes.ts';
 import type { EnvGroup } from '../../src/sim/env_group.ts';
-import type { CommandSpec, TaskSpec } from '../../src/sim/task.ts';
-import { Rng } from '../../src/sim/rng.ts';
-import { NOMINAL } from '../../src/sim/randomize.ts';
+import type { CommandSpec, TaskSpec } from '../../src/task/task.ts';
+import { Rng } from '../../src/task/rng.ts';
+import { NOMINAL } from '../../src/task/randomize.ts';
 import { CommandTracker, resolveCommands, type CommandTrackingStats } from '../../src/rl/tracking.ts';
 import { evaluatePolicy } from '../../src/rl/evaluate.ts';
-import { quadruped } from '../../envs/quadruped.ts';
+import { quadruped } from '../../envs/quadruped/quadruped.ts';
 import { cartpole } from '../../envs/cartpole.ts';
 
 const DT = 0.02;

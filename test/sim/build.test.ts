@@ -6,10 +6,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRapier, type Rapier } from '../../src/sim/rapier.ts';
-import { parseUrdf, totalMassKg } from '../../src/sim/urdf.ts';
-import { buildRobot, createGround, createWorld } from '../../src/sim/build.ts';
-import { Rng } from '../../src/sim/rng.ts';
-import type { Vec3 } from '../../src/sim/robot_model.ts';
+import { parseUrdf, totalMassKg } from '../../src/robot/urdf/urdf_loader.ts';
+import { buildRobot, createGround, createWorld } from '../../src/sim/build/build.ts';
+import { Rng } from '../../src/task/rng.ts';
+import type { Vec3 } from '../../src/robot/robot_model.ts';
 import { jointXml, makeSpec, maxDiff, poseM4, randomChainUrdf, randomInertial, randomOrigin, urdfFk } from '../fixtures/build/helpers.ts';
 import { bodyInertia, builtLinkFrames, combinedInertia, fixture, nominal, pendulumSpec, stepAll } from '../fixtures/build/sim_helpers.ts';
 

@@ -6,10 +6,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadRapier, type Rapier } from '../../src/sim/rapier.ts';
-import { buildRobot, createGround, createWorld } from '../../src/sim/build.ts';
-import { NOMINAL, sampleRandomization } from '../../src/sim/randomize.ts';
-import { Rng } from '../../src/sim/rng.ts';
-import type { RobotModel, Vec3 } from '../../src/sim/robot_model.ts';
+import { buildRobot, createGround, createWorld } from '../../src/sim/build/build.ts';
+import { NOMINAL, sampleRandomization } from '../../src/task/randomize.ts';
+import { Rng } from '../../src/task/rng.ts';
+import type { RobotModel, Vec3 } from '../../src/robot/robot_model.ts';
 import { makeSpec } from '../fixtures/build/helpers.ts';
 import { bitEqual, fixture, nominal, pendulumSpec, rollout, stepAll } from '../fixtures/build/sim_helpers.ts';
 

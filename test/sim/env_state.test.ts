@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { VecEnv, type VecEnvConfig } from '../../src/sim/vec_env.ts';
+import { VecEnv, type VecEnvConfig } from '../../src/sim/vec/vec_env.ts';
 import { EnvGroup } from '../../src/sim/env_group.ts';
-import { Rng, type RngState } from '../../src/sim/rng.ts';
-import { resolveRandomization } from '../../src/sim/randomize.ts';
+import { Rng, type RngState } from '../../src/task/rng.ts';
+import { resolveRandomization } from '../../src/task/randomize.ts';
 import { getTask } from '../../envs/index.ts';
 import type { EnvGroupState, VecEnvState } from '../../src/sim/env_state.ts';
 

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { VecEnv, VecEnvError } from '../../src/sim/vec_env.ts';
-import { Rng } from '../../src/sim/rng.ts';
-import { NOMINAL, DR_KEYS } from '../../src/sim/randomize.ts';
+import { VecEnv, VecEnvError } from '../../src/sim/vec/vec_env.ts';
+import { Rng } from '../../src/task/rng.ts';
+import { NOMINAL, DR_KEYS } from '../../src/task/randomize.ts';
 
 const fixture = (f: string) => path.resolve(import.meta.dirname, '../fixtures/tasks', f);
 const open: VecEnv[] = [];

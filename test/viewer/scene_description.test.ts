@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { EnvGroup } from '../../src/sim/env_group.ts';
 import { getTask } from '../../envs/index.ts';
 import { describeRobot } from '../../src/viewer/scene_description.ts';
-import { poseMul, qNormalize, type RigidPose } from '../../src/sim/math.ts';
-import { Rng } from '../../src/sim/rng.ts';
+import { poseMul, qNormalize, type RigidPose } from '../../src/robot/math.ts';
+import { Rng } from '../../src/task/rng.ts';
 
 function streamed(group: EnvGroup, body: number): RigidPose {
   const o = new Float64Array(7);

@@ -1,0 +1,307 @@
+/**
+ * One env of the quadruped task (see `quadruped.ts` for the layout, weights and constants):
+ * legged_gym's reset distribution, command sampling (or commands held by `setCommands`),
+ * observation, reward terms and termination, on a `SimRobot`. The per-step methods reuse
+ * preallocated arrays only.
+ */
+import type { SimRobot } from '../../src/task/sim_robot.ts';
+import type { Rng } from '../../src/task/rng.ts';
+import type { TaskContext, TaskEnv, TaskStepResult } from '../../src/task/task.ts';
+import type { Quat, Vec3 } from '../../src/robot/robot_model.ts';
+import { copyStateArrays, expectJoints, loadStateArrays, requireLink } from '../common.ts';
+import { LegContacts } from './contacts.ts';
+import { baseFrameState, maxTiltRad } from './frame.ts';
+import {
+  QUADRUPED_ACTION_SCALE, QUADRUPED_CONFIG as C, QUADRUPED_JOINTS, QUADRUPED_LEGS, QUADRUPED_OBS_SCALES as S,
+  QUADRUPED_REWARD_TERMS, QUADRUPED_REWARD_WEIGHTS, type QuadrupedWeightedTerm,
+} from './config.ts';
+
+const NJ = 12;
+const NF = 4;
+
+/** Index of each reward term in `terms`. */
+const T = Object.fromEntries(QUADRUPED_REWARD_TERMS.map((n, i) => [n, i])) as Record<QuadrupedWeightedTerm | 'positive_clip', number>;
+
+export class QuadrupedEnv implements TaskEnv {
+  private readonly robot: SimRobot;
+  private readonly rng: Rng;
+  private readonly dtS: number;
+  /** Weight × dt per weighted term, in term order. */
+  private readonly scaledWeights: Float64Array;
+  private readonly defaultPos = new Float64Array(NJ);
+  private readonly lower = new Float64Array(NJ);
+  private readonly upper = new Float64Array(NJ);
+  private readonly softLower = new Float64Array(NJ);
+  private readonly softUpper = new Float64Array(NJ);
+  private readonly trunkBody: number;
+  /** Feet (air time), thighs and calves (the collision term), by URDF link. */
+  private readonly legs: LegContacts;
+
+  // -- state, refreshed by `readState`
+  private readonly base = new Float64Array(13);
+  private readonly q = new Float64Array(NJ);
+  private readonly qd = new Float64Array(NJ);
+  private readonly tau = new Float64Array(NJ);
+  /** Base-frame linear velocity, angular velocity and projected gravity. */
+  private readonly linB = new Float64Array(3);
+  private readonly angB = new Float64Array(3);
+  private readonly gravB = new Float64Array(3);
+
+  // -- episode memory
+  private readonly commands = new Float64Array(3);
+  private readonly action = new Float64Array(NJ);
+  private readonly lastAction = new Float64Array(NJ);
+  private readonly lastQd = new Float64Array(NJ);
+  private readonly airTimeS = new Float64Array(NF);
+  private readonly lastContact = new Uint8Array(NF);
+  /** Feet touching the ground this step (1/0), and thighs and calves touching (count). */
+  private readonly footContact = new Uint8Array(NF);
+  private shinContacts = 0;
+  /** True while `base`, `q`, `qd` and the derived arrays hold the state after the last evaluate. */
+  private stateFresh = false;
+  private steps = 0;
+  private readonly resampleSteps: number;
+  /** Commands held by `setCommands` (vx, vy, yaw rate), or null while they are sampled. */
+  private fixedCommands: Float64Array | null = null;
+
+  // -- reset scratch
+  private readonly spawnPos: Vec3 = [0, 0, 0];
+  private readonly level: Quat = [0, 0, 0, 1];
+  private readonly linVel: Vec3 = [0, 0, 0];
+  private readonly angVel: Vec3 = [0, 0, 0];
+  private readonly zeros = new Float64Array(NJ);
+
+  constructor(ctx: TaskContext) {
+    const robot = ctx.robot;
+    expectJoints(robot, 'quadruped', QUADRUPED_JOINTS);
+    if (robot.spec.base.type !== 'floating') throw new Error(`task quadruped: robot ${robot.spec.name} needs a floating base`);
+    this.robot = robot;
+    this.rng = ctx.rng;
+    this.dtS = ctx.controlDtS;
+    this.resampleSteps = Math.max(1, Math.round(C.commandResampleS / ctx.controlDtS));
+    this.scaledWeights = Float64Array.from(Object.values(QUADRUPED_REWARD_WEIGHTS), (w) => w * ctx.controlDtS);
+    for (let j = 0; j < NJ; j++) {
+      const js = robot.spec.joints[j];
+      const lim = robot.jointLimits[j];
+      if (!js || !lim) throw new Error(`task quadruped: joint ${j} missing`);
+      if (js.action_scale !== QUADRUPED_ACTION_SCALE) {
+        throw new Error(`task quadruped: ${js.name} action_scale ${js.action_scale}, the task's action units assume ${QUADRUPED_ACTION_SCALE}`);
+      }
+      this.defaultPos[j] = js.default_pos;
+      this.lower[j] = lim.lower;
+      this.upper[j] = lim.upper;
+      const mid = 0.5 * (lim.lower + lim.upper), half = 0.5 * (lim.upper - lim.lower) * C.softDofPosLimit;
+      this.softLower[j] = mid - half;
+      this.softUpper[j] = mid + half;
+    }
+    this.trunkBody = requireLink(robot, 'quadruped', 'trunk');
+    this.legs = new LegContacts(robot, 'quadruped', QUADRUPED_LEGS);
+  }
+
+  reset(): void {
+    const rng = this.rng;
+    // joints: default × U(0.5, 1.5), inside the limits, at rest (legged_gym reset_dofs)
+    const q = this.q;
+    for (let j = 0; j < NJ; j++) {
+      const v = (this.defaultPos[j] as number) * rng.uniform(C.resetJointScale[0], C.resetJointScale[1]);
+      q[j] = Math.min(this.upper[j] as number, Math.max(this.lower[j] as number, v));
+    }
+    this.robot.setJoints(q, this.zeros);
+    // base: level at the spawn height, random linear and angular velocity (legged_gym reset_root_states)
+    const v = C.resetBaseVel;
+    for (let k = 0; k < 3; k++) this.linVel[k] = rng.uniform(-v, v);
+    for (let k = 0; k < 3; k++) this.angVel[k] = rng.uniform(-v, v);
+    this.spawnPos[2] = this.robot.spec.base.spawn_height_m ?? 0.35;
+    this.robot.setBase(this.spawnPos, this.level, this.linVel, this.angVel);
+    // stretched legs reach lower than the default pose: lift the base so no foot starts in the ground
+    const lowest = this.legs.lowestFootClearance();
+    if (lowest < C.resetFootClearanceM) {
+      this.spawnPos[2] += C.resetFootClearanceM - lowest;
+      this.robot.setBase(this.spawnPos, this.level, this.linVel, this.angVel);
+    }
+    this.resampleCommands();
+    this.action.fill(0);
+    this.lastAction.fill(0);
+    this.lastQd.fill(0);
+    this.airTimeS.fill(0);
+    this.lastContact.fill(0);
+    this.steps = 0;
+    this.stateFresh = false;
+  }
+
+  onAction(action: Float32Array): void {
+    for (let j = 0; j < NJ; j++) this.action[j] = action[j] as number;
+  }
+
+  /**
+   * Reuses the state `evaluate` just read (the runner observes right after evaluating, with no
+   * physics in between); reads it afresh otherwise (after a reset, or a second call).
+   */
+  observe(out: Float32Array): void {
+    if (!this.stateFresh) this.readState();
+    this.stateFresh = false;
+    const c = this.commands;
+    for (let k = 0; k < 3; k++) {
+      out[k] = (this.linB[k] as number) * S.linVel;
+      out[3 + k] = (this.angB[k] as number) * S.angVel;
+      out[6 + k] = this.gravB[k] as number;
+    }
+    out[9] = (c[0] as number) * S.linVel;
+    out[10] = (c[1] as number) * S.linVel;
+    out[11] = (c[2] as number) * S.angVel;
+    for (let j = 0; j < NJ; j++) {
+      out[12 + j] = ((this.q[j] as number) - (this.defaultPos[j] as number)) * S.dofPos;
+      out[24 + j] = (this.qd[j] as number) * S.dofVel;
+      out[36 + j] = this.action[j] as number;
+    }
+  }
+
+  evaluate(out: TaskStepResult): void {
+    this.readState();
+    this.stateFresh = true;
+    this.robot.readTorques(this.tau);
+    this.readContacts();
+    const terms = out.terms;
+    const w = this.scaledWeights;
+    const terminated = this.isTerminal();
+    terms[T.tracking_lin_vel] = w[T.tracking_lin_vel]! * this.trackingLinVel();
+    terms[T.tracking_ang_vel] = w[T.tracking_ang_vel]! * this.trackingAngVel();
+    terms[T.lin_vel_z] = w[T.lin_vel_z]! * this.linB[2]! ** 2;
+    terms[T.ang_vel_xy] = w[T.ang_vel_xy]! * (this.angB[0]! ** 2 + this.angB[1]! ** 2);
+    terms[T.orientation] = w[T.orientation]! * (this.gravB[0]! ** 2 + this.gravB[1]! ** 2);
+    let torques = 0, acc = 0, rate = 0, limits = 0;
+    for (let j = 0; j < NJ; j++) {
+      const qj = this.q[j]!;
+      torques += this.tau[j]! ** 2;
+      acc += ((this.lastQd[j]! - this.qd[j]!) / this.dtS) ** 2;
+      rate += (this.lastAction[j]! - this.action[j]!) ** 2;
+      limits += Math.max(0, this.softLower[j]! - qj) + Math.max(0, qj - this.softUpper[j]!);
+    }
+    terms[T.torques] = w[T.torques]! * torques;
+    terms[T.dof_acc] = w[T.dof_acc]! * acc;
+    terms[T.action_rate] = w[T.action_rate]! * rate;
+    terms[T.dof_pos_limits] = w[T.dof_pos_limits]! * limits;
+    terms[T.feet_air_time] = w[T.feet_air_time]! * this.feetAirTime();
+    terms[T.collision] = w[T.collision]! * this.shinContacts;
+    terms[T.base_height] = w[T.base_height]! * (this.base[2]! - C.baseHeightTargetM) ** 2;
+    // -- total: legged_gym clips the sum at 0 before adding the termination term
+    let sum = 0;
+    for (let t = 0; t < T.positive_clip; t++) if (t !== T.termination) sum += terms[t]!;
+    terms[T.positive_clip] = C.onlyPositiveRewards && sum < 0 ? -sum : 0;
+    terms[T.termination] = w[T.termination]! * (terminated ? 1 : 0);
+    out.reward = sum + terms[T.positive_clip]! + terms[T.termination]!;
+    out.terminated = terminated;
+    // -- memory for the next step
+    this.lastAction.set(this.action);
+    this.lastQd.set(this.qd);
+    if (++this.steps % this.resampleSteps === 0) this.resampleCommands();
+  }
+
+  /**
+   * Holds the commands at `fixed` (vx m/s, vy m/s, yaw rate rad/s), the current ones at once,
+   * until `null` returns them to sampling at the next resample or reset.
+   */
+  setCommands(fixed: Float64Array | null): void {
+    if (fixed !== null && (fixed.length !== 3 || !fixed.every(Number.isFinite))) {
+      throw new Error(`task quadruped: setCommands takes 3 finite numbers (vx, vy, yaw_rate), got [${Array.from(fixed).join(', ')}]`);
+    }
+    this.fixedCommands = fixed && Float64Array.from(fixed);
+    if (fixed) this.commands.set(fixed);
+  }
+
+  /**
+   * Commands, the last actions and joint rates, the feet's air time and contact memory, the step
+   * count. A fixed command (`setCommands`) is the caller's setting, like the randomization
+   * ranges, not episode memory: it is not saved, and `loadState` keeps the loading env's setting
+   * (re-applying a fixed command over the saved values).
+   */
+  saveState(): unknown {
+    return { ...copyStateArrays(this.memory()), steps: this.steps };
+  }
+
+  loadState(state: unknown): void {
+    const steps = (state as { steps?: unknown } | null)?.steps;
+    if (!Number.isInteger(steps) || (steps as number) < 0) throw new Error(`task quadruped: saved state steps must be a count, got ${String(steps)}`);
+    loadStateArrays('quadruped', state, this.memory());
+    this.steps = steps as number;
+    this.stateFresh = false;
+    if (this.fixedCommands) this.commands.set(this.fixedCommands);
+  }
+
+  /** The commands and the base-frame velocities they ask for (`QUADRUPED_COMMANDS`), read now. */
+  info(): Record<string, number> {
+    this.readState();
+    const c = this.commands;
+    return {
+      command_vx: c[0]!, command_vy: c[1]!, command_yaw_rate: c[2]!,
+      base_vx: this.linB[0]!, base_vy: this.linB[1]!, base_yaw_rate: this.angB[2]!,
+    };
+  }
+
+  /** The arrays that carry over between control steps (`saveState`). */
+  private memory() {
+    return {
+      commands: this.commands, action: this.action, lastAction: this.lastAction, lastQd: this.lastQd,
+      airTimeS: this.airTimeS, lastContact: this.lastContact,
+    };
+  }
+
+  /**
+   * Commands from legged_gym's ranges; small linear commands become zero (stand still). Fixed
+   * commands replace them after the draws, so the RNG stream (resets, noise, pushes) is the same
+   * with and without them.
+   */
+  private resampleCommands(): void {
+    const r = C.commandRange, c = this.commands, rng = this.rng;
+    c[0] = rng.uniform(r.vx[0], r.vx[1]);
+    c[1] = rng.uniform(r.vy[0], r.vy[1]);
+    c[2] = rng.uniform(r.yawRate[0], r.yawRate[1]);
+    if (Math.hypot(c[0], c[1]) <= C.commandZeroBelowMps) c[0] = c[1] = 0;
+    if (this.fixedCommands) c.set(this.fixedCommands);
+  }
+
+  /** Reads base and joint state and derives the base-frame quantities. */
+  private readState(): void {
+    this.robot.readBase(this.base);
+    this.robot.readJoints(this.q, this.qd);
+    baseFrameState(this.base, this.linB, this.angB, this.gravB);
+  }
+
+  /** Contact of each foot, and how many thighs and calves touch. */
+  private readContacts(): void {
+    for (let f = 0; f < NF; f++) this.footContact[f] = this.legs.footInContact(f) ? 1 : 0;
+    this.shinContacts = this.legs.shinsInContact();
+  }
+
+  /** Trunk on the ground, base too low, or roll/pitch beyond the limit. */
+  private isTerminal(): boolean {
+    if (this.robot.inContact(this.trunkBody)) return true;
+    if (this.base[2]! < C.minBaseHeightM) return true;
+    return maxTiltRad(this.base) > C.maxTiltRad;
+  }
+
+  private trackingLinVel(): number {
+    const ex = this.commands[0]! - this.linB[0]!, ey = this.commands[1]! - this.linB[1]!;
+    return Math.exp(-(ex * ex + ey * ey) / C.trackingSigma);
+  }
+
+  private trackingAngVel(): number {
+    const e = this.commands[2]! - this.angB[2]!;
+    return Math.exp(-(e * e) / C.trackingSigma);
+  }
+
+  /** legged_gym's first-contact rule; also advances the feet's air time. */
+  private feetAirTime(): number {
+    let reward = 0;
+    for (let f = 0; f < NF; f++) {
+      const contact = this.footContact[f]!;
+      const filtered = contact | this.lastContact[f]!;
+      this.lastContact[f] = contact;
+      const firstContact = this.airTimeS[f]! > 0 && filtered === 1;
+      this.airTimeS[f] = this.airTimeS[f]! + this.dtS;
+      if (firstContact) reward += this.airTimeS[f]! - C.feetAirTimeOffsetS;
+      if (filtered) this.airTimeS[f] = 0;
+    }
+    return Math.hypot(this.commands[0]!, this.commands[1]!) > C.feetAirTimeMinCommandMps ? reward : 0;
+  }
+}
