@@ -4,7 +4,7 @@
  * answers anything malformed with an error instead of throwing.
  */
 import { randomUUID } from 'node:crypto';
-import { ControlChannel, type PolicyRunner } from './control.ts';
+import { ControlChannel, type BridgePolicy } from './control.ts';
 import { NativeSession } from './native_session.ts';
 import { encodeServerMessage, NATIVE_CLIENT_OPS, parseJsonFrame, ProtocolError, type PolicyInfo, type StatusMessage } from './protocol.ts';
 import { ROSBRIDGE_OPS, RosbridgeSession, type RosbridgeConfig } from './rosbridge.ts';
@@ -12,7 +12,7 @@ import type { Clock, SafetyLimits } from './safety.ts';
 
 /** Everything a connection shares with the server. */
 export interface ConnectionContext {
-  policy: PolicyRunner;
+  policy: BridgePolicy;
   info: PolicyInfo;
   limits: SafetyLimits;
   clock: Clock;

@@ -10,7 +10,7 @@ import { ProtocolError, type SafeReason } from './protocol.ts';
 import { SafetyLayer, type Clock, type SafetyLimits } from './safety.ts';
 
 /** What the bridge needs of a policy (an `OnnxPolicy` fits). */
-export interface PolicyRunner {
+export interface BridgePolicy {
   readonly contract: PolicyContract;
   /** The graph's outputs [B, act_dim] for observations [B, obs_dim]. */
   run(obs: Float32Array): Promise<Float32Array>;
@@ -35,7 +35,7 @@ export class ControlChannel {
   private pending = 0;
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly policy: PolicyRunner, limits: SafetyLimits, private readonly clock: Clock, private readonly log: (line: string) => void = () => {}) {
+  constructor(private readonly policy: BridgePolicy, limits: SafetyLimits, private readonly clock: Clock, private readonly log: (line: string) => void = () => {}) {
     this.safety = new SafetyLayer(limits, clock);
   }
 

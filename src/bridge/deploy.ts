@@ -4,7 +4,7 @@
  * the rosbridge topics, then starts the bridge server.
  */
 import path from 'node:path';
-import { OnnxPolicy } from '../onnx/runner.ts';
+import { OnnxPolicy } from '../onnx/onnx_policy.ts';
 import { loadRobotSpec, type LoadedRobotSpec } from '../robot/robot_spec.ts';
 import { loadUrdf } from '../robot/urdf/urdf_loader.ts';
 import { policyInfo, safetyLimitsFor } from './limits.ts';

@@ -11,14 +11,14 @@ import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { checkBindAllowed, requestToken, tokenMatches } from './auth.ts';
 import { Connection, type ConnectionContext } from './connection.ts';
-import type { PolicyRunner } from './control.ts';
+import type { BridgePolicy } from './control.ts';
 import { MAX_PAYLOAD_BYTES, type PolicyInfo, type SafetyCounters } from './protocol.ts';
 import type { RosbridgeConfig } from './rosbridge.ts';
 import type { Clock, SafetyLimits } from './safety.ts';
 
 /** How to run the bridge. */
 export interface BridgeServerConfig {
-  policy: PolicyRunner;
+  policy: BridgePolicy;
   info: PolicyInfo;
   limits: SafetyLimits;
   /** Address to bind (default 127.0.0.1); anything but loopback requires `token`. */

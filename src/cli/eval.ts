@@ -10,7 +10,7 @@ import { evaluatePolicy, loadRun, shiftRandomization, SHIFT_KEYS, type EvalTrack
 import { resolveCommands, type TrackingResult } from '../rl/tracking.ts';
 import { listTasks, resolveTask } from '../../envs/index.ts';
 import { CpuBackend } from '../backend/cpu.ts';
-import { OnnxPolicy } from '../onnx/runner.ts';
+import { OnnxPolicy } from '../onnx/onnx_policy.ts';
 import { asUsage, asUsageAsync, nonNegativeInt, nonNegativeNumber, positiveInt, printJson, say, table, UsageError } from './common.ts';
 import { collectSet } from './overrides.ts';
 import { parseCommands, parseShifts } from './shift.ts';

@@ -16,7 +16,7 @@ import type { TaskEnv, TaskSpec, TaskStepResult } from '../task/task.ts';
 import type { Vec3 } from '../robot/robot_model.ts';
 import { allocateBuffers, checkBuffers, copyBuffers, loadBuffers, taskDims, type EnvBuffers, type EnvDims } from './env_buffers.ts';
 import {
-  ENV_STATE_FORMAT, ENV_STATE_VERSION, checkRunner, copyRanges, checkStateHeader, loadRunner, saveRunner,
+  ENV_STATE_FORMAT, ENV_STATE_VERSION, checkSlots, copyRanges, checkStateHeader, loadSlots, saveSlots,
   type EnvGroupHeader, type EnvGroupState, type EnvSlot,
 } from './env_state.ts';
 
@@ -227,7 +227,7 @@ export class EnvGroup {
 
   /**
    * Everything the group needs to continue exactly as it would have: a world snapshot, the
-   * runner's, robots' and task envs' JavaScript state, counters and its rows of every buffer.
+   * slots', robots' and task envs' JavaScript state, counters and its rows of every buffer.
    * Reads only: saving does not change what the next steps produce.
    */
   saveState(): EnvGroupState {
@@ -238,7 +238,7 @@ export class EnvGroup {
       physics: this.physics.takeSnapshot(),
       physicsSteps: this.clock.steps,
       stats: { ...this.stats },
-      runner: saveRunner(this.slots),
+      runner: saveSlots(this.slots),
       robots: this.slots.map((s) => s.robot.saveState()),
       tasks: this.slots.map((s) => s.task.saveState?.() ?? null),
       buffers: copyBuffers(this.buffers),
@@ -255,7 +255,7 @@ export class EnvGroup {
     const what = 'cannot load env group state';
     checkStateHeader(what, state, this.stateHeader());
     const n = this.numEnvs;
-    checkRunner(what, state.runner, n, (this.maxLatency + 1) * this.dims.actDim);
+    checkSlots(what, state.runner, n, (this.maxLatency + 1) * this.dims.actDim);
     checkBuffers(what, state.buffers, this.buffers);
     for (const key of ['robots', 'tasks'] as const) {
       if (!Array.isArray(state[key]) || state[key].length !== n) throw new Error(`${what}: ${key} must list ${n} envs`);
@@ -277,7 +277,7 @@ export class EnvGroup {
     } catch (e) {
       throw new EnvError(this.firstEnvIndex + i, e);
     }
-    loadRunner(this.slots, state.runner);
+    loadSlots(this.slots, state.runner);
     loadBuffers(this.buffers, state.buffers);
     this.clock.steps = state.physicsSteps;
     this.stats.nonFiniteResets = state.stats.nonFiniteResets;

@@ -1,6 +1,6 @@
 /**
  * Saved env state: what an `EnvGroup` (and a `VecEnv`, one group per worker) needs to continue
- * bit for bit after a restart — the Rapier world snapshot, the runner's per-env state, each
+ * bit for bit after a restart — the Rapier world snapshot, the env slots' state, each
  * robot's and each task env's JavaScript-side state, counters and the buffers' contents — as
  * plain objects of JSON values and typed arrays that a checkpoint writer can serialize.
  * Numbers that can be NaN or -0, or feed the physics, travel in typed arrays.
@@ -18,7 +18,7 @@ import type { EnvGroupStats } from './env_group.ts';
 export const ENV_STATE_FORMAT = 'sim2real.env_state';
 export const ENV_STATE_VERSION = 1;
 
-/** Per-env state the runner keeps beside the task's own. */
+/** Per-env state the env group keeps beside the task's own: one slot per env. */
 export interface EnvSlot {
   robot: BuiltRobot;
   task: TaskEnv;
@@ -32,8 +32,8 @@ export interface EnvSlot {
   stepsToPush: number;
 }
 
-/** The runner's per-env state, one row per env. */
-export interface RunnerState {
+/** The env slots' state, one row per env. */
+export interface SlotsState {
   /** [n, 4] xoshiro128** state words. */
   rng: Int32Array;
   /** [n] the RNG's spare normal (NaN: none). */
@@ -71,7 +71,8 @@ export interface EnvGroupState {
   /** `world.step()` calls so far (the robots' read-cache clock). */
   physicsSteps: number;
   stats: EnvGroupStats;
-  runner: RunnerState;
+  /** The env slots' state (the key is `runner` since format version 1; kept so saved runs resume). */
+  runner: SlotsState;
   /** Per env: the robot's JavaScript-side state. */
   robots: RobotState[];
   /** Per env: the task env's `saveState()`, null for tasks that keep none. */
@@ -135,11 +136,11 @@ function flatten(h: Record<string, unknown>): Record<string, string> {
   return out;
 }
 
-/** The runner state of `slots` (copies). */
-export function saveRunner(slots: readonly EnvSlot[]): RunnerState {
+/** The state of `slots` (copies). */
+export function saveSlots(slots: readonly EnvSlot[]): SlotsState {
   const n = slots.length;
   const q = slots[0]?.queue.length ?? 0;
-  const r: RunnerState = {
+  const r: SlotsState = {
     rng: new Int32Array(4 * n), rngSpare: new Float64Array(n), sample: new Float64Array(n * DR_KEYS.length),
     steps: new Int32Array(n), ret: new Float64Array(n), queue: new Float32Array(n * q), queueHead: new Int32Array(n), stepsToPush: new Int32Array(n),
   };
@@ -157,10 +158,10 @@ export function saveRunner(slots: readonly EnvSlot[]): RunnerState {
   return r;
 }
 
-/** Throws unless `r` is a runner state for `n` envs with latency rings of `queueLen` (the message names the array). */
-export function checkRunner(what: string, r: unknown, n: number, queueLen: number): asserts r is RunnerState {
-  if (typeof r !== 'object' || r === null) throw new Error(`${what}: runner state missing`);
-  const shape: Record<keyof RunnerState, [new (n: number) => ArrayLike<number>, number]> = {
+/** Throws unless `r` is a slots state for `n` envs with latency rings of `queueLen` (the message names the array). */
+export function checkSlots(what: string, r: unknown, n: number, queueLen: number): asserts r is SlotsState {
+  if (typeof r !== 'object' || r === null) throw new Error(`${what}: env slots state missing`);
+  const shape: Record<keyof SlotsState, [new (n: number) => ArrayLike<number>, number]> = {
     rng: [Int32Array, 4 * n], rngSpare: [Float64Array, n], sample: [Float64Array, n * DR_KEYS.length], steps: [Int32Array, n], ret: [Float64Array, n],
     queue: [Float32Array, n * queueLen], queueHead: [Int32Array, n], stepsToPush: [Int32Array, n],
   };
@@ -170,8 +171,8 @@ export function checkRunner(what: string, r: unknown, n: number, queueLen: numbe
   }
 }
 
-/** Restores `r` (checked with `checkRunner`) into `slots`. */
-export function loadRunner(slots: readonly EnvSlot[], r: RunnerState): void {
+/** Restores `r` (checked with `checkSlots`) into `slots`. */
+export function loadSlots(slots: readonly EnvSlot[], r: SlotsState): void {
   slots.forEach((s, i) => {
     const w = r.rng.subarray(4 * i, 4 * i + 4);
     const spare = r.rngSpare[i] as number;

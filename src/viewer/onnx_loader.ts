@@ -4,7 +4,7 @@
  */
 import { NOMINAL, resolveRandomization } from '../task/randomize.ts';
 import type { TaskSpec } from '../task/task.ts';
-import { OnnxPolicy } from '../onnx/runner.ts';
+import { OnnxPolicy } from '../onnx/onnx_policy.ts';
 import type { PolicyLoader } from './session.ts';
 
 /** Loads `file` for a task; the envs it drives sample from the ranges it trained under. */

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { SafetyLayer, type SafetyLimits } from '../../src/bridge/safety.ts';
 import { safetyLimitsFor, commandsFromOutput } from '../../src/bridge/limits.ts';
-import { OnnxPolicy } from '../../src/onnx/runner.ts';
+import { OnnxPolicy } from '../../src/onnx/onnx_policy.ts';
 import { loadRobotSpec } from '../../src/robot/robot_spec.ts';
 import { loadUrdf } from '../../src/robot/urdf/urdf_loader.ts';
 

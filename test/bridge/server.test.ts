@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeFrame, encodeObsFrame, FrameType } from '../../src/bridge/binary.ts';
 import { policyInfo, safetyLimitsFor } from '../../src/bridge/limits.ts';
 import { BridgeServer } from '../../src/bridge/server.ts';
-import { OnnxPolicy } from '../../src/onnx/runner.ts';
+import { OnnxPolicy } from '../../src/onnx/onnx_policy.ts';
 import { loadRobotSpec } from '../../src/robot/robot_spec.ts';
 import { loadUrdf } from '../../src/robot/urdf/urdf_loader.ts';
 import { CARTPOLE_POLICY, hello, RawPeer } from './helpers.ts';

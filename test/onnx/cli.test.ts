@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { OnnxPolicy } from '../../src/onnx/runner.ts';
+import { OnnxPolicy } from '../../src/onnx/onnx_policy.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 function s2r(...args: string[]) {

@@ -9,7 +9,7 @@ import type { onnx } from 'onnx-proto';
 import { exportPolicy } from '../../src/onnx/export.ts';
 import { decodeModel, encodeModel, metadataOf, OPSET_VERSION } from '../../src/onnx/graph.ts';
 import { decodeMetadata, encodeMetadata, POLICY_FORMAT, POLICY_FORMAT_VERSION } from '../../src/onnx/metadata.ts';
-import { OnnxPolicy, PolicyMismatchError } from '../../src/onnx/runner.ts';
+import { OnnxPolicy, PolicyMismatchError } from '../../src/onnx/onnx_policy.ts';
 import { getTask } from '../../envs/index.ts';
 import { freshSeed, randomPpo, sourcesFor } from './helpers.ts';
 

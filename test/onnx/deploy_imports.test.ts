@@ -1,5 +1,5 @@
 /**
- * DESIGN.md's dependency rule for the deploy path: loading `src/onnx/runner.ts` must not load the
+ * DESIGN.md's dependency rule for the deploy path: loading `src/onnx/onnx_policy.ts` must not load the
  * trainer, a tensor backend, the simulator or the viewer, and the bridge (`sim2real deploy`) adds
  * only the robot description readers (type-only imports are erased and allowed).
  */
@@ -22,9 +22,9 @@ function runtimeImports(file: string, seen = new Set<string>()): Set<string> {
 }
 
 describe('deploy path', () => {
-  it('src/onnx/runner.ts loads only src/onnx at run time', () => {
-    const files = [...runtimeImports(path.join(root, 'src/onnx/runner.ts'))].map((f) => path.relative(root, f)).sort();
-    expect(files).toEqual(['src/onnx/graph.ts', 'src/onnx/metadata.ts', 'src/onnx/runner.ts']);
+  it('src/onnx/onnx_policy.ts loads only src/onnx at run time', () => {
+    const files = [...runtimeImports(path.join(root, 'src/onnx/onnx_policy.ts'))].map((f) => path.relative(root, f)).sort();
+    expect(files).toEqual(['src/onnx/graph.ts', 'src/onnx/metadata.ts', 'src/onnx/onnx_policy.ts']);
   });
 
   it('the bridge server and its pure modules load no trainer, backend, physics, env or viewer code', () => {

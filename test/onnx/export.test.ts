@@ -12,7 +12,7 @@ import { Rng } from '../../src/task/rng.ts';
 import { EnvGroup } from '../../src/sim/env_group.ts';
 import { NOMINAL } from '../../src/task/randomize.ts';
 import { exportPolicy } from '../../src/onnx/export.ts';
-import { OnnxPolicy } from '../../src/onnx/runner.ts';
+import { OnnxPolicy } from '../../src/onnx/onnx_policy.ts';
 import type { PPO } from '../../src/rl/ppo.ts';
 import { freshSeed, randomObs, randomPpo, sourcesFor } from './helpers.ts';
 
