@@ -5,35 +5,40 @@
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { envsCommand } from './envs.ts';
-import { urdfCommand } from './urdf.ts';
-import { benchCommand } from './bench.ts';
-import { trainCommand } from './train.ts';
-import { evalCommand } from './eval.ts';
-import { exportCommand } from './export.ts';
-import { viewCommand } from './view.ts';
-import { deployCommand } from './deploy.ts';
-import { robotCommand } from './robot.ts';
 import { UsageError } from './common.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-/** Builds the program (exported for tests that drive it in-process). */
-export function buildProgram(): Command {
+/**
+ * Each command's module, loaded only when the program needs it: `sim2real deploy` (which runs
+ * on a robot's computer) then loads the bridge and the ONNX runtime, never the simulator, the
+ * trainer or three.js. The order is the order of `sim2real --help`.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  envs: async () => (await import('./envs.ts')).envsCommand(),
+  train: async () => (await import('./train.ts')).trainCommand(),
+  eval: async () => (await import('./eval.ts')).evalCommand(),
+  export: async () => (await import('./export.ts')).exportCommand(),
+  view: async () => (await import('./view.ts')).viewCommand(),
+  deploy: async () => (await import('./deploy.ts')).deployCommand(),
+  robot: async () => (await import('./robot.ts')).robotCommand(),
+  urdf: async () => (await import('./urdf.ts')).urdfCommand(),
+  bench: async () => (await import('./bench.ts')).benchCommand(),
+};
+
+/**
+ * Builds the program with the command `argv` names, or with every command when it names none
+ * (top-level help, `help`, a typo — commander then lists them all).
+ */
+export async function buildProgram(argv: string[]): Promise<Command> {
   const program = new Command('sim2real')
     .description('Train robot control policies in parallel Rapier simulation with domain randomization, export them as ONNX, deploy them over WebSocket.')
     .version(pkg.version)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  program.addCommand(envsCommand());
-  program.addCommand(trainCommand());
-  program.addCommand(evalCommand());
-  program.addCommand(exportCommand());
-  program.addCommand(viewCommand());
-  program.addCommand(deployCommand());
-  program.addCommand(robotCommand());
-  program.addCommand(urdfCommand());
-  program.addCommand(benchCommand());
+  const named = argv[2];
+  const names = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+  for (const name of names) program.addCommand(await (COMMANDS[name] as () => Promise<Command>)());
   for (const c of program.commands) c.exitOverride();
   return program;
 }
@@ -42,7 +47,7 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<void> {
   let code = 0;
   try {
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
   } catch (e) {
     code = exitCodeFor(e);
   }
