@@ -2,7 +2,7 @@
  * `npm run bench:sim [-- --env E] [-- --workers W]`: simulation throughput suite. For each env,
  * 1 worker and W workers (default: all cores, at least 2) with the same envs per worker, so the
  * scaling shows; plus bare world.step() for the env-logic overhead. Prints a table and one JSON line.
- * Targets (foundation issue): cartpole at 256 envs/worker ≥ 50k env-steps/s per core on a
+ * Targets (foundation issue): cartpole at 256 envs per worker ≥ 50k env-steps/s per core on a
  * 2-core machine; env logic ≤ 25% over bare stepping; 1 → 2 workers ≥ 1.7×.
  */
 import os from 'node:os';

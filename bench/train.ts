@@ -3,7 +3,7 @@
  * [-- --threads 1,N] [-- --full] [-- --repeats N]`: time per PPO update on each backend for
  * legged_gym's shape (obs 48, actor and critic 512-256-128 elu, act 12, 4096 envs × 24 steps,
  * 5 epochs × 4 minibatches), our quadruped recipe (the same with 128-64-32 networks and 512
- * envs: envs/quadruped.ts) and cartpole's small one, the GFLOP/s achieved, and the floor:
+ * envs: envs/quadruped/quadruped.ts) and cartpole's small one, the GFLOP/s achieved, and the floor:
  * counted FLOPs over the matmul peak the same backend reaches (measured here). The CPU backend
  * runs on 1 thread and on every core (`--threads` lists other counts); "cores busy" is the
  * process's CPU time over wall time while timing, which shows when other load caps it. When
@@ -28,7 +28,7 @@ import { CARTPOLE_SHAPE, LEGGED_SHAPE, matmulPeak, timeUpdate, updateFlops, type
 import { openCpu, openWebGpu, type OpenBackend } from './backends.ts';
 import { arg, args, threadCounts } from './args.ts';
 
-/** Our quadruped recipe, read from the task (envs/quadruped.ts): legged_gym's update with 128-64-32 networks, 512 envs. */
+/** Our quadruped recipe, read from the task (envs/quadruped/quadruped.ts): legged_gym's update with 128-64-32 networks, 512 envs. */
 const recipe = resolveTrainConfig(getTask('quadruped'), 'quadruped', []).ppo;
 const QUADRUPED_SHAPE: UpdateShape = {
   ...LEGGED_SHAPE, name: 'quadruped', hidden: recipe.actor_hidden, activation: recipe.activation, numEnvs: recipe.num_envs, numSteps: recipe.num_steps,

@@ -1,6 +1,6 @@
 /**
  * The parsed form of a URDF robot description: plain data, no physics engine objects.
- * `src/sim/urdf.ts` produces it, `src/sim/build.ts` turns it into Rapier bodies and joints.
+ * `src/robot/urdf/urdf_loader.ts` produces it, `src/sim/build/build.ts` turns it into Rapier bodies and joints.
  * Units are SI (m, kg, rad, N, N·m); frames follow URDF (z up, right-handed).
  */
 

@@ -1,6 +1,6 @@
 /**
  * What a task sees of one simulated robot: joint and base state readout, state setting for
- * resets, actuation, contacts, domain randomization and pushes. `src/sim/build.ts` implements
+ * resets, actuation, contacts, domain randomization and pushes. `src/sim/build/built_robot.ts` implements
  * it on Rapier bodies and impulse joints; tasks in `envs/` only use this interface, so they
  * know nothing of the physics engine.
  *
