@@ -80,7 +80,7 @@ async function benchUpdates(): Promise<void> {
       process.stderr.write(`${s.name} on ${backend.name}: ${(t.update_s * 1000).toFixed(1)} ms per update${t.extrapolated ? ' (extrapolated)' : ''}\n`);
     }
   }
-  for (const b of backends) b.close();
+  for (const b of backends) b.backend.destroy();
   const torch = shapes.map((s) => runTorch(s)).filter((x) => x !== null);
   if (torch.length === 0) notes.push('PyTorch: not importable by python3 here; bench/torch_ppo_update.py runs where it is');
   console.log(table(['shape', 'backend', 'adapter', 'samples × epochs', 'ms / update', 'GFLOP', 'GFLOP/s', 'matmul peak GFLOP/s', 'floor ms', '× floor', 'cores busy'], rows.map((r) => [

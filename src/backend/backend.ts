@@ -4,7 +4,8 @@
  * tensors; the host touches tensor memory only through `upload` and the asynchronous
  * `download`. Every op writes into an output tensor the caller allocated, so a backend can keep
  * an iteration's work on its device and batch many ops per submit. `cpu.ts` is the reference
- * definition of every op; other backends are checked against it.
+ * definition of every op; other backends are checked against it. Whoever creates a backend
+ * releases it with `destroy()`.
  */
 
 /** An opaque f32 tensor owned by a backend; rows are the first dimension, row-major. */
@@ -214,6 +215,16 @@ export interface Backend {
   momentsUpdate(x: Tensor, s: MomentTensors): void;
   /** out = clamp((x − mean) / sqrt(var + eps), ±clip), row-wise over x[B, D]. */
   normalize(x: Tensor, mean: Tensor, variance: Tensor, eps: number, clip: number, out: Tensor): void;
+
+  // -- lifetime
+  /**
+   * Releases everything the backend holds — the CPU backend's pool threads; the WebGPU device,
+   * its buffers and the process's hold on Dawn — so that nothing keeps the process alive or
+   * busy. Like rapier.js's `free()` and three.js's `dispose()`: the owner calls it once it is
+   * done; calling it again does nothing. The backend and its tensors must not be used afterwards
+   * (ops that need what was released throw, naming `destroy()`).
+   */
+  destroy(): void;
 }
 
 /** Number of elements of a shape. */

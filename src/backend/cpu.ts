@@ -15,6 +15,7 @@ import {
   type Activation, type AdamParams, type Backend, type GaeInputs, type IndexTensor, type LinearGrads,
   type MomentTensors, type PpoLossInputs, type PpoLossOutputs, type PpoLossParams, type Tensor,
 } from './backend.ts';
+import { checkIndexView, checkPpoLoss, checkRowIndices, checkSameSize, checkShapes, checkUpload, checkUploadIndices, checkView } from './checks.ts';
 import { activationBackwardRange, activationForwardRange } from './cpu_activation.ts';
 import { gemm, transpose } from './cpu_gemm.ts';
 import { CpuPool, MAX_THREADS } from './cpu_pool.ts';
@@ -82,7 +83,11 @@ export class CpuBackend implements Backend {
     return this.pool?.poolParts ?? 0;
   }
 
-  /** Ends the thread pool (if any); the linear and activation ops throw afterwards. Safe to call twice. */
+  /**
+   * Ends the pool threads (if any) and lets them exit; the linear and activation ops throw
+   * afterwards. A backend dropped without it has its pool ended when it is garbage-collected,
+   * and the threads never keep the process alive either way. A second call does nothing.
+   */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
@@ -99,15 +104,13 @@ export class CpuBackend implements Backend {
 
   view(base: Tensor, offset: number, shape: readonly number[]): Tensor {
     const b = t32(base), n = shapeSize(shape);
-    if (!Number.isInteger(offset) || offset < 0 || offset + n > b.size) {
-      throw new Error(`view: [${offset}, ${offset + n}) outside a tensor of ${b.size}`);
-    }
+    checkView(b.size, offset, n);
     return new CpuTensor([...shape], b.data.subarray(offset, offset + n));
   }
 
   upload(t: Tensor, data: Float32Array): void {
     const d = t32(t).data;
-    if (data.length !== d.length) throw new Error(`upload: ${data.length} values into a tensor of ${d.length}`);
+    checkUpload(data.length, d.length);
     d.set(data);
   }
 
@@ -121,13 +124,13 @@ export class CpuBackend implements Backend {
 
   indexView(base: IndexTensor, offset: number, size: number): IndexTensor {
     const b = idx(base);
-    if (offset < 0 || offset + size > b.size) throw new Error(`indexView: [${offset}, ${offset + size}) outside ${b.size}`);
+    checkIndexView(b.size, offset, size);
     return new CpuIndexTensor(b.data.subarray(offset, offset + size));
   }
 
   uploadIndices(t: IndexTensor, data: Uint32Array): void {
     const d = idx(t).data;
-    if (data.length !== d.length) throw new Error(`uploadIndices: ${data.length} values into ${d.length}`);
+    checkUploadIndices(data.length, d.length);
     d.set(data);
   }
 
@@ -142,7 +145,7 @@ export class CpuBackend implements Backend {
 
   copy(src: Tensor, dst: Tensor): void {
     const s = t32(src).data, d = t32(dst).data;
-    same('copy', s.length, d.length);
+    checkSameSize('copy', s.length, d.length);
     d.set(s);
   }
 
@@ -159,7 +162,7 @@ export class CpuBackend implements Backend {
   linearForward(x: Tensor, w: Tensor, b: Tensor, y: Tensor): void {
     const X = t32(x), W = t32(w), bias = t32(b).data, Y = t32(y);
     const rows = X.rows, nIn = W.rows, nOut = W.cols;
-    shapes('linearForward', X.cols === nIn && bias.length === nOut && Y.rows === rows && Y.cols === nOut);
+    checkShapes('linearForward', X.cols === nIn && bias.length === nOut && Y.rows === rows && Y.cols === nOut);
     for (let i = 0; i < rows; i++) Y.data.set(bias, i * nOut);
     this.gemm(X.data, W.data, Y.data, rows, nIn, nOut, true);
   }
@@ -167,7 +170,7 @@ export class CpuBackend implements Backend {
   linearBackward(g: LinearGrads, accumulate: boolean): void {
     const X = t32(g.x), W = t32(g.w), dY = t32(g.dy), dW = t32(g.dw), db = t32(g.db).data;
     const rows = X.rows, nIn = W.rows, nOut = W.cols;
-    shapes('linearBackward', X.cols === nIn && dY.rows === rows && dY.cols === nOut && dW.size === W.size && db.length === nOut);
+    checkShapes('linearBackward', X.cols === nIn && dY.rows === rows && dY.cols === nOut && dW.size === W.size && db.length === nOut);
     // dW (+)= xᵀ · dy
     const xT = this.scratchOf(rows * nIn);
     this.transpose(X.data, xT, rows, nIn);
@@ -181,7 +184,7 @@ export class CpuBackend implements Backend {
     // dx = dy · wᵀ
     if (g.dx) {
       const dX = t32(g.dx);
-      shapes('linearBackward dx', dX.size === X.size);
+      checkShapes('linearBackward dx', dX.size === X.size);
       const wT = this.scratchOf(W.size);
       this.transpose(W.data, wT, nIn, nOut);
       this.gemm(dY.data, wT, dX.data, rows, nOut, nIn, false);
@@ -190,7 +193,7 @@ export class CpuBackend implements Backend {
 
   activationForward(kind: Activation, x: Tensor, y: Tensor): void {
     const s = t32(x).data, d = t32(y).data;
-    same('activationForward', s.length, d.length);
+    checkSameSize('activationForward', s.length, d.length);
     this.live();
     if (this.pool) this.pool.activationForward(kind, s, d);
     else activationForwardRange(kind, s, d, 0, s.length);
@@ -198,7 +201,7 @@ export class CpuBackend implements Backend {
 
   activationBackward(kind: Activation, y: Tensor, dy: Tensor, dx: Tensor): void {
     const Y = t32(y).data, dY = t32(dy).data, dX = t32(dx).data;
-    same('activationBackward', Y.length, dY.length, dX.length);
+    checkSameSize('activationBackward', Y.length, dY.length, dX.length);
     this.live();
     if (this.pool) this.pool.activationBackward(kind, Y, dY, dX);
     else activationBackwardRange(kind, Y, dY, dX, 0, Y.length);
@@ -208,18 +211,19 @@ export class CpuBackend implements Backend {
   gaussianSample(mean: Tensor, logStd: Tensor, noise: Tensor, out: Tensor): void {
     const mu = t32(mean).data, ls = t32(logStd).data, eps = t32(noise).data, a = t32(out).data;
     const A = ls.length;
-    same('gaussianSample', mu.length, eps.length, a.length);
+    checkSameSize('gaussianSample', mu.length, eps.length, a.length);
     for (let i = 0; i < mu.length; i++) a[i] = mu[i]! + Math.exp(ls[i % A]!) * eps[i]!;
   }
 
   gaussianLogProb(mean: Tensor, logStd: Tensor, actions: Tensor, out: Tensor): void {
     const mu = t32(mean).data, ls = t32(logStd).data, a = t32(actions).data, lp = t32(out).data;
     const A = ls.length;
-    shapes('gaussianLogProb', mu.length === a.length && mu.length === lp.length * A);
+    checkShapes('gaussianLogProb', mu.length === a.length && mu.length === lp.length * A);
     for (let i = 0; i < lp.length; i++) lp[i] = logProbRow(mu, ls, a, i * A);
   }
 
   ppoLoss(inp: PpoLossInputs, p: PpoLossParams, out: PpoLossOutputs): void {
+    checkPpoLoss(inp, out);
     ppoLossCpu(
       { mean: d32(inp.mean), logStd: d32(inp.logStd), value: d32(inp.value), actions: d32(inp.actions), oldLogProb: d32(inp.oldLogProb),
         oldValue: d32(inp.oldValue), advantages: d32(inp.advantages), returns: d32(inp.returns) },
@@ -231,10 +235,10 @@ export class CpuBackend implements Backend {
   // -- rollout processing
   gatherRows(src: Tensor, index: IndexTensor, dst: Tensor): void {
     const S = t32(src), D = t32(dst), ix = idx(index).data, w = S.cols;
-    shapes('gatherRows', D.size === ix.length * w);
+    checkShapes('gatherRows', D.size === ix.length * w);
+    checkRowIndices(ix, S.rows);
     for (let i = 0; i < ix.length; i++) {
       const r = ix[i]!;
-      if (r >= S.rows) throw new Error(`gatherRows: index ${r} outside ${S.rows} rows`);
       D.data.set(S.data.subarray(r * w, (r + 1) * w), i * w);
     }
   }
@@ -242,7 +246,7 @@ export class CpuBackend implements Backend {
   gae(g: GaeInputs, gamma: number, lambda: number): void {
     const r = d32(g.rewards), v = d32(g.values), done = d32(g.dones), last = d32(g.lastValues);
     const adv = d32(g.advantages), ret = d32(g.returns), n = last.length, T = r.length / n;
-    shapes('gae', Number.isInteger(T) && v.length === r.length && done.length === r.length && adv.length === r.length && ret.length === r.length);
+    checkShapes('gae', Number.isInteger(T) && v.length === r.length && done.length === r.length && adv.length === r.length && ret.length === r.length);
     for (let e = 0; e < n; e++) {
       let running = 0;
       for (let t = T - 1; t >= 0; t--) {
@@ -289,7 +293,7 @@ export class CpuBackend implements Backend {
 
   adam(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, p: AdamParams): void {
     const w = d32(params), g = d32(grads), M = d32(m), V = d32(v);
-    same('adam', w.length, g.length, M.length, V.length);
+    checkSameSize('adam', w.length, g.length, M.length, V.length);
     const bc1 = 1 - p.beta1 ** p.step, bc2 = 1 - p.beta2 ** p.step;
     const stepSize = p.lr / bc1, sqrtBc2 = Math.sqrt(bc2);
     for (let i = 0; i < w.length; i++) {
@@ -304,7 +308,7 @@ export class CpuBackend implements Backend {
   momentsUpdate(x: Tensor, s: MomentTensors): void {
     const X = t32(x), count = d32(s.count), mean = d32(s.mean), variance = d32(s.var);
     const rows = X.rows, D = mean.length;
-    shapes('momentsUpdate', X.cols === D && variance.length === D && count.length === 1);
+    checkShapes('momentsUpdate', X.cols === D && variance.length === D && count.length === 1);
     if (rows === 0) return;
     const na = count[0]!, n = na + rows;
     for (let j = 0; j < D; j++) {
@@ -323,7 +327,7 @@ export class CpuBackend implements Backend {
 
   normalize(x: Tensor, mean: Tensor, variance: Tensor, eps: number, clip: number, out: Tensor): void {
     const X = d32(x), mu = d32(mean), v = d32(variance), Y = d32(out), D = mu.length;
-    same('normalize', X.length, Y.length);
+    checkSameSize('normalize', X.length, Y.length);
     for (let i = 0; i < X.length; i++) {
       const j = i % D;
       const z = (X[i]! - mu[j]!) / Math.sqrt(v[j]! + eps);
@@ -375,12 +379,4 @@ function d32(t: Tensor): Float32Array {
 function idx(t: IndexTensor): CpuIndexTensor {
   if (!(t instanceof CpuIndexTensor)) throw new Error('cpu backend: index tensor belongs to another backend');
   return t;
-}
-
-function shapes(op: string, ok: boolean): void {
-  if (!ok) throw new Error(`${op}: tensor shapes do not match`);
-}
-
-function same(op: string, ...sizes: number[]): void {
-  if (sizes.some((s) => s !== sizes[0])) throw new Error(`${op}: sizes differ (${sizes.join(', ')})`);
 }

@@ -32,9 +32,9 @@ export const MAX_THREADS = 64;
  */
 export const MIN_PARALLEL_MACS = 100_000;
 /** Elements under which a transpose stays on the calling thread. */
-export const MIN_PARALLEL_TRANSPOSE = 65_536;
+const MIN_PARALLEL_TRANSPOSE = 65_536;
 /** Elements under which an activation stays on the calling thread (forward: a tanh or expm1 each). */
-export const MIN_PARALLEL_ACTIVATION = { forward: 8192, backward: 65_536 } as const;
+const MIN_PARALLEL_ACTIVATION = { forward: 8192, backward: 65_536 } as const;
 /** A caller with no finished part for this long reports the pool as stuck instead of hanging. */
 const STUCK_MS = 60_000;
 

@@ -16,11 +16,9 @@ export interface PpoLossArrays {
 /** f64 accumulator of ∂loss/∂logσ across the minibatch (grows to the largest action dim). */
 let logStdAcc = new Float64Array(8);
 
-/** Writes the loss gradients and the five statistics of minibatch `x` into `o` (see `Backend.ppoLoss`). */
+/** Writes the loss gradients and the five statistics of minibatch `x` into `o` (see `Backend.ppoLoss`; the caller checks the sizes). */
 export function ppoLossCpu(x: PpoLossArrays, p: PpoLossParams, o: { gradMean: Float32Array; gradLogStd: Float32Array; gradValue: Float32Array; stats: Float32Array }): void {
   const M = x.value.length, A = x.logStd.length, eps = p.clip;
-  if (!(x.mean.length === M * A && x.actions.length === M * A && x.oldLogProb.length === M && x.oldValue.length === M
-    && x.advantages.length === M && x.returns.length === M && o.gradMean.length === M * A && o.gradLogStd.length === A && o.gradValue.length === M && o.stats.length >= 5)) throw new Error('ppoLoss: tensor shapes do not match');
   let policy = 0, valueLoss = 0, kl = 0, clipped = 0;
   if (logStdAcc.length < A) logStdAcc = new Float64Array(A);
   const gLogStd = logStdAcc.fill(0, 0, A);

@@ -10,6 +10,7 @@ import {
   type Activation, type AdamParams, type Backend, type GaeInputs, type IndexTensor, type LinearGrads,
   type MomentTensors, type PpoLossInputs, type PpoLossOutputs, type PpoLossParams, type Tensor,
 } from './backend.ts';
+import { checkIndexView, checkRowIndices, checkSameSize, checkShapes, checkUpload, checkUploadIndices, checkView } from './checks.ts';
 import { grid1d, openGpu, type AdapterInfo, type GpuContext } from './webgpu_device.ts';
 import { GpuOps, ReduceMode } from './webgpu_ops.ts';
 import { GpuIndexTensor, GpuTensor, overlaps } from './webgpu_tensor.ts';
@@ -46,7 +47,11 @@ export class WebGpuBackend implements Backend {
     return tail ? `${head}, ${tail}` : head;
   }
 
-  /** Destroys the device (and lets the process exit); the backend is unusable afterwards. */
+  /**
+   * Destroys the device and the buffers it holds, and drops this process's Dawn instance once no
+   * other WebGPU backend is open, so the process can exit; every op throws afterwards. A second
+   * call does nothing.
+   */
   destroy(): void {
     this.ctx.destroy();
   }
@@ -59,13 +64,13 @@ export class WebGpuBackend implements Backend {
 
   view(base: Tensor, offset: number, shape: readonly number[]): Tensor {
     const b = t32(base), n = shapeSize(shape);
-    if (!Number.isInteger(offset) || offset < 0 || offset + n > b.size) throw new Error(`view: [${offset}, ${offset + n}) outside a tensor of ${b.size}`);
+    checkView(b.size, offset, n);
     return new GpuTensor([...shape], n, b.root, b.offset + offset, false);
   }
 
   upload(t: Tensor, data: Float32Array): void {
     const d = t32(t);
-    if (data.length !== d.size) throw new Error(`upload: ${data.length} values into a tensor of ${d.size}`);
+    checkUpload(data.length, d.size);
     this.ctx.write(d.root, d.offset * 4, data);
   }
 
@@ -80,13 +85,13 @@ export class WebGpuBackend implements Backend {
 
   indexView(base: IndexTensor, offset: number, size: number): IndexTensor {
     const b = idx(base);
-    if (offset < 0 || offset + size > b.size) throw new Error(`indexView: [${offset}, ${offset + size}) outside ${b.size}`);
+    checkIndexView(b.size, offset, size);
     return new GpuIndexTensor(size, b.root, b.offset + offset, b.host.subarray(offset, offset + size), false);
   }
 
   uploadIndices(t: IndexTensor, data: Uint32Array): void {
     const d = idx(t);
-    if (data.length !== d.size) throw new Error(`uploadIndices: ${data.length} values into ${d.size}`);
+    checkUploadIndices(data.length, d.size);
     d.host.set(data);
     this.ctx.write(d.root, d.offset * 4, data);
   }
@@ -104,7 +109,7 @@ export class WebGpuBackend implements Backend {
 
   copy(src: Tensor, dst: Tensor): void {
     const s = t32(src), d = t32(dst);
-    same('copy', s.size, d.size);
+    checkSameSize('copy', s.size, d.size);
     if (s.size === 0 || (s.root === d.root && s.offset === d.offset)) return;
     if (overlaps(s, d)) throw new Error('copy: source and destination overlap');
     const inplace = s.root === d.root;
@@ -130,7 +135,7 @@ export class WebGpuBackend implements Backend {
 
   activationForward(kind: Activation, x: Tensor, y: Tensor): void {
     const s = t32(x), d = t32(y);
-    same('activationForward', s.size, d.size);
+    checkSameSize('activationForward', s.size, d.size);
     if (s.size === 0) return;
     const inplace = this.inPlace('activationForward', s, d);
     this.ctx.dispatch('activationForward', 'activation_forward', {
@@ -141,7 +146,7 @@ export class WebGpuBackend implements Backend {
 
   activationBackward(kind: Activation, y: Tensor, dy: Tensor, dx: Tensor): void {
     const Y = t32(y), dY = t32(dy), dX = t32(dx);
-    same('activationBackward', Y.size, dY.size, dX.size);
+    checkSameSize('activationBackward', Y.size, dY.size, dX.size);
     if (Y.size === 0) return;
     const inplace = this.inPlace('activationBackward', dY, dX);
     this.ctx.dispatch('activationBackward', 'activation_backward', {
@@ -153,14 +158,14 @@ export class WebGpuBackend implements Backend {
   // -- Gaussian policy
   gaussianSample(mean: Tensor, logStd: Tensor, noise: Tensor, out: Tensor): void {
     const mu = t32(mean), ls = t32(logStd), eps = t32(noise), a = t32(out);
-    same('gaussianSample', mu.size, eps.size, a.size);
+    checkSameSize('gaussianSample', mu.size, eps.size, a.size);
     if (mu.size === 0) return;
     this.ctx.dispatch('gaussianSample', 'gaussian_sample', { bind: { mean: mu, log_std: ls, noise: eps, out: a }, params: { n: mu.size, A: ls.size }, groups: grid1d(mu.size) });
   }
 
   gaussianLogProb(mean: Tensor, logStd: Tensor, actions: Tensor, out: Tensor): void {
     const mu = t32(mean), ls = t32(logStd), a = t32(actions), lp = t32(out);
-    shapes('gaussianLogProb', mu.size === a.size && mu.size === lp.size * ls.size);
+    checkShapes('gaussianLogProb', mu.size === a.size && mu.size === lp.size * ls.size);
     if (lp.size === 0) return;
     this.ctx.dispatch('gaussianLogProb', 'gaussian_log_prob', { bind: { mean: mu, log_std: ls, actions: a, out: lp }, params: { rows: lp.size, A: ls.size }, groups: grid1d(lp.size) });
   }
@@ -177,11 +182,8 @@ export class WebGpuBackend implements Backend {
   // -- rollout processing
   gatherRows(src: Tensor, index: IndexTensor, dst: Tensor): void {
     const S = t32(src), D = t32(dst), ix = idx(index), w = S.cols;
-    shapes('gatherRows', D.size === ix.size * w);
-    for (let i = 0; i < ix.size; i++) {
-      const r = ix.host[i]!;
-      if (r >= S.rows) throw new Error(`gatherRows: index ${r} outside ${S.rows} rows`);
-    }
+    checkShapes('gatherRows', D.size === ix.size * w);
+    checkRowIndices(ix.host, S.rows);
     if (D.size === 0) return;
     this.ctx.dispatch('gatherRows', 'gather_rows', { bind: { src: S, idx: ix, dst: D }, params: { n: D.size, width: w }, groups: grid1d(D.size) });
   }
@@ -189,7 +191,7 @@ export class WebGpuBackend implements Backend {
   gae(g: GaeInputs, gamma: number, lambda: number): void {
     const r = t32(g.rewards), v = t32(g.values), done = t32(g.dones), last = t32(g.lastValues), adv = t32(g.advantages), ret = t32(g.returns);
     const n = last.size, T = r.size / n;
-    shapes('gae', Number.isInteger(T) && v.size === r.size && done.size === r.size && adv.size === r.size && ret.size === r.size);
+    checkShapes('gae', Number.isInteger(T) && v.size === r.size && done.size === r.size && adv.size === r.size && ret.size === r.size);
     if (n === 0) return;
     this.ctx.dispatch('gae', 'gae', {
       bind: { rewards: r, values: v, dones: done, last_values: last, advantages: adv, returns: ret },
@@ -218,7 +220,7 @@ export class WebGpuBackend implements Backend {
 
   adam(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, p: AdamParams): void {
     const w = t32(params), g = t32(grads), M = t32(m), V = t32(v);
-    same('adam', w.size, g.size, M.size, V.size);
+    checkSameSize('adam', w.size, g.size, M.size, V.size);
     if (w.size === 0) return;
     const bc1 = 1 - p.beta1 ** p.step, bc2 = 1 - p.beta2 ** p.step;
     this.ctx.dispatch('adam', 'adam', {
@@ -232,7 +234,7 @@ export class WebGpuBackend implements Backend {
   momentsUpdate(x: Tensor, s: MomentTensors): void {
     const X = t32(x), count = t32(s.count), mean = t32(s.mean), variance = t32(s.var);
     const rows = X.rows, D = mean.size;
-    shapes('momentsUpdate', X.cols === D && variance.size === D && count.size === 1);
+    checkShapes('momentsUpdate', X.cols === D && variance.size === D && count.size === 1);
     if (rows === 0 || D === 0) return;
     this.ctx.dispatch('momentsUpdate', 'moments_update', { bind: { x: X, count, mean, variance }, params: { rows, D }, groups: [D] });
     this.ctx.dispatch('momentsUpdate', 'add_scalar', { bind: { x: count }, params: { value: rows }, groups: [1] });
@@ -240,7 +242,7 @@ export class WebGpuBackend implements Backend {
 
   normalize(x: Tensor, mean: Tensor, variance: Tensor, eps: number, clip: number, out: Tensor): void {
     const X = t32(x), mu = t32(mean), v = t32(variance), Y = t32(out);
-    same('normalize', X.size, Y.size);
+    checkSameSize('normalize', X.size, Y.size);
     if (X.size === 0) return;
     this.ctx.dispatch('normalize', 'normalize', { bind: { x: X, mean: mu, variance: v, out: Y }, params: { n: X.size, D: mu.size, eps, clip }, groups: grid1d(X.size) });
   }
@@ -261,12 +263,4 @@ function t32(t: Tensor): GpuTensor {
 function idx(t: IndexTensor): GpuIndexTensor {
   if (!(t instanceof GpuIndexTensor)) throw new Error('webgpu backend: index tensor belongs to another backend');
   return t;
-}
-
-function shapes(op: string, ok: boolean): void {
-  if (!ok) throw new Error(`${op}: tensor shapes do not match`);
-}
-
-function same(op: string, ...sizes: number[]): void {
-  if (sizes.some((s) => s !== sizes[0])) throw new Error(`${op}: sizes differ (${sizes.join(', ')})`);
 }

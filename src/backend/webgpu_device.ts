@@ -70,14 +70,20 @@ export async function openGpu(): Promise<GpuContext | null> {
     return null;
   }
   const lim = adapter.limits;
-  const device = await adapter.requestDevice({
-    label: 'sim2real',
-    requiredLimits: {
-      maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
-      maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
-      maxBufferSize: lim.maxBufferSize,
-    },
-  });
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({
+      label: 'sim2real',
+      requiredLimits: {
+        maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
+        maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
+        maxBufferSize: lim.maxBufferSize,
+      },
+    });
+  } catch (e) {
+    if (openContexts === 0) gpuHandle = null;
+    throw e;
+  }
   openContexts++;
   return new GpuContext(device, describe(adapter));
 }
@@ -251,10 +257,24 @@ export class GpuContext {
     return this.error;
   }
 
-  /** Destroys the device; the context is unusable afterwards. */
+  /**
+   * Destroys the context's own buffers and the device (which frees every buffer made on it), drops
+   * the caches, and lets go of the Dawn instance when this was the last open context. Unusable
+   * afterwards; a second call does nothing.
+   */
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
+    this.encoder = this.pass = null;
+    const own = [this.uniformGpu, this.stagingGpu, this.dummy.root.buffer, ...this.retired, ...[...this.readbacks.values()].flat()];
+    for (const b of own) b.destroy();
+    this.dummy.root.destroyed = true;
+    this.retired = [];
+    this.readbacks.clear();
+    this.bindGroups.clear();
+    this.pipelines.clear();
+    this.layouts.clear();
+    this.touched.clear();
     this.device.destroy();
     if (--openContexts === 0) gpuHandle = null;
   }

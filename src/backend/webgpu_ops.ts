@@ -4,7 +4,8 @@
  * recorded into the pending command stream, with intermediate results in scratch buffers that
  * grow on demand and are never read back.
  */
-import { PPO_LOSS_STATS, type LinearGrads, type PpoLossInputs, type PpoLossOutputs, type PpoLossParams } from './backend.ts';
+import { type LinearGrads, type PpoLossInputs, type PpoLossOutputs, type PpoLossParams } from './backend.ts';
+import { checkPpoLoss, checkShapes } from './checks.ts';
 import { grid1d, type GpuContext, type GpuRoot, type Operand } from './webgpu_device.ts';
 import type { GpuTensor } from './webgpu_tensor.ts';
 
@@ -52,7 +53,7 @@ export class GpuOps {
   /** y = x·w + b. */
   linearForward(x: GpuTensor, w: GpuTensor, b: GpuTensor, y: GpuTensor): void {
     const rows = x.rows, nIn = w.rows, nOut = w.cols;
-    shapes('linearForward', x.cols === nIn && b.size === nOut && y.rows === rows && y.cols === nOut);
+    checkShapes('linearForward', x.cols === nIn && b.size === nOut && y.rows === rows && y.cols === nOut);
     this.gemm('linearForward', x, w, y, { M: rows, N: nOut, K: nIn, lda: nIn, ldb: nOut, transA: false, transB: false, accumulate: false, bias: b });
   }
 
@@ -60,7 +61,7 @@ export class GpuOps {
   linearBackward(g: LinearGrads & { x: GpuTensor; w: GpuTensor; dy: GpuTensor; dw: GpuTensor; db: GpuTensor; dx: GpuTensor | null }, accumulate: boolean): void {
     const { x, w, dy, dw, db } = g;
     const rows = x.rows, nIn = w.rows, nOut = w.cols;
-    shapes('linearBackward', x.cols === nIn && dy.rows === rows && dy.cols === nOut && dw.size === w.size && db.size === nOut);
+    checkShapes('linearBackward', x.cols === nIn && dy.rows === rows && dy.cols === nOut && dw.size === w.size && db.size === nOut);
     const fused = db.root === dw.root && db.offset === dw.offset + nIn * nOut;
     const dwOut: Operand = fused ? { root: dw.root, offset: dw.offset, size: dw.size + nOut } : dw;
     this.gemm('linearBackward dw', x, dy, dwOut, {
@@ -68,7 +69,7 @@ export class GpuOps {
     });
     if (!fused) this.colSum('linearBackward db', dy, rows, nOut, db, accumulate);
     if (g.dx) {
-      shapes('linearBackward dx', g.dx.size === x.size);
+      checkShapes('linearBackward dx', g.dx.size === x.size);
       this.gemm('linearBackward dx', dy, w, g.dx, { M: rows, N: nIn, K: nOut, lda: nOut, ldb: nOut, transA: false, transB: true, accumulate: false, bias: null });
     }
   }
@@ -134,9 +135,7 @@ export class GpuOps {
   /** The fused PPO loss: per-sample terms and gradients, their column sums, then means and the log-std gradient. */
   ppoLoss(inp: Record<keyof PpoLossInputs, GpuTensor>, p: PpoLossParams, out: Record<keyof PpoLossOutputs, GpuTensor>): void {
     const M = inp.value.size, A = inp.logStd.size, W = 4 + A;
-    shapes('ppoLoss', inp.mean.size === M * A && inp.actions.size === M * A && inp.oldLogProb.size === M && inp.oldValue.size === M
-      && inp.advantages.size === M && inp.returns.size === M && out.gradMean.size === M * A && out.gradLogStd.size === A && out.gradValue.size === M
-      && out.stats.size >= PPO_LOSS_STATS);
+    checkPpoLoss(inp, out);
     const terms = this.buffer('terms', M * W);
     const sums = at(this.buffer('scalars', SLOT.ppo + W), SLOT.ppo, W);
     this.ctx.dispatch('ppoLoss', 'ppo_loss', {
@@ -170,8 +169,4 @@ export class GpuOps {
 /** `size` elements of `o` starting `offset` elements in. */
 function at(o: Operand, offset: number, size = 1): Operand {
   return { root: o.root, offset: o.offset + offset, size };
-}
-
-function shapes(op: string, ok: boolean): void {
-  if (!ok) throw new Error(`${op}: tensor shapes do not match`);
 }

@@ -16,7 +16,7 @@ export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
 
 const NO_ADAPTER = 'no WebGPU adapter (no GPU driver with Vulkan, Metal or D3D12; scripts/install-system-deps.sh vulkan installs the CPU driver lavapipe)';
 
-/** The backend for `choice`; prints one line saying which and why. Release it with `releaseBackend`. */
+/** The backend for `choice`; prints one line saying which and why. Release it with its `destroy()`. */
 export async function chooseBackend(choice: string): Promise<Backend> {
   if (!(BACKEND_CHOICES as readonly string[]).includes(choice)) throw new UsageError(`--backend: expected one of ${BACKEND_CHOICES.join(', ')}, got "${choice}"`);
   if (choice === 'cpu') {
@@ -64,9 +64,12 @@ function threadsText(): string {
   return `${n} thread${n === 1 ? '' : 's'}`;
 }
 
-/** Frees what `chooseBackend` opened (the GPU device, the CPU backend's threads), so the process can exit. */
+/**
+ * Frees what `chooseBackend` opened, so the process can exit.
+ * @deprecated Call `backend.destroy()` (part of `Backend`); this stays only until `train.ts` does.
+ */
 export function releaseBackend(backend: Backend): void {
-  (backend as Backend & { destroy?: () => void }).destroy?.();
+  backend.destroy();
 }
 
 async function openWebGpu() {

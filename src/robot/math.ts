@@ -32,18 +32,13 @@ export function vScale(a: Readonly<Vec3>, s: number): Vec3 {
   return [a[0] * s, a[1] * s, a[2] * s];
 }
 
-/** Dot product. */
-export function vDot(a: Readonly<Vec3>, b: Readonly<Vec3>): number {
-  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
 /** Cross product `a × b`. */
 export function vCross(a: Readonly<Vec3>, b: Readonly<Vec3>): Vec3 {
   return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 }
 
 /** Euclidean length. */
-export function vNorm(a: Readonly<Vec3>): number {
+function vNorm(a: Readonly<Vec3>): number {
   return Math.hypot(a[0], a[1], a[2]);
 }
 
@@ -55,11 +50,6 @@ export function vNormalize(a: Readonly<Vec3>): Vec3 {
 }
 
 // -- quaternions
-
-/** The identity rotation. */
-export function qIdentity(): Quat {
-  return [0, 0, 0, 1];
-}
 
 /** Hamilton product `a·b` (apply `b` first, then `a`). */
 export function qMul(a: Readonly<Quat>, b: Readonly<Quat>): Quat {
@@ -133,18 +123,10 @@ export function qFromMat3(m: Readonly<Mat3>): Quat {
   return qNormalize(q);
 }
 
-/** URDF roll-pitch-yaw (fixed axes x, then y, then z: R = Rz·Ry·Rx) as a quaternion. */
-export function qFromRpy(rpy: Readonly<Vec3>): Quat {
-  const qx = qFromAxisAngle([1, 0, 0], rpy[0]);
-  const qy = qFromAxisAngle([0, 1, 0], rpy[1]);
-  const qz = qFromAxisAngle([0, 0, 1], rpy[2]);
-  return qMul(qz, qMul(qy, qx));
-}
-
 // -- 3×3 matrices
 
 /** `a·b`. */
-export function m3Mul(a: Readonly<Mat3>, b: Readonly<Mat3>): Mat3 {
+function m3Mul(a: Readonly<Mat3>, b: Readonly<Mat3>): Mat3 {
   const out = new Array<number>(9).fill(0) as Mat3;
   for (let i = 0; i < 3; i++) {
     for (let j = 0; j < 3; j++) {
@@ -157,17 +139,8 @@ export function m3Mul(a: Readonly<Mat3>, b: Readonly<Mat3>): Mat3 {
 }
 
 /** The transpose. */
-export function m3Transpose(a: Readonly<Mat3>): Mat3 {
+function m3Transpose(a: Readonly<Mat3>): Mat3 {
   return [a[0], a[3], a[6], a[1], a[4], a[7], a[2], a[5], a[8]];
-}
-
-/** `m·v`. */
-export function m3MulVec(m: Readonly<Mat3>, v: Readonly<Vec3>): Vec3 {
-  return [
-    m[0] * v[0] + m[1] * v[1] + m[2] * v[2],
-    m[3] * v[0] + m[4] * v[1] + m[5] * v[2],
-    m[6] * v[0] + m[7] * v[1] + m[8] * v[2],
-  ];
 }
 
 /** `a + b`. */
@@ -181,7 +154,7 @@ export function m3Rotate(r: Readonly<Mat3>, m: Readonly<Mat3>): Mat3 {
 }
 
 /** Determinant. */
-export function m3Det(m: Readonly<Mat3>): number {
+function m3Det(m: Readonly<Mat3>): number {
   return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
 }
 
@@ -247,9 +220,4 @@ export function symEigen3(m: Readonly<Mat3>): SymEigen {
 /** `a∘b`: the pose `b` expressed in `a`'s parent frame. */
 export function poseMul(a: Readonly<RigidPose>, b: Readonly<RigidPose>): RigidPose {
   return { p: vAdd(a.p, qRotate(a.q, b.p)), q: qNormalize(qMul(a.q, b.q)) };
-}
-
-/** The identity pose. */
-export function poseIdentity(): RigidPose {
-  return { p: [0, 0, 0], q: [0, 0, 0, 1] };
 }

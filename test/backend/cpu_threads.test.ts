@@ -18,6 +18,37 @@ import { rand, randn } from './helpers.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/**
+ * Runs `body` in a fresh Node process and returns what it passed to `out(value)`. The body has
+ * `pooledBackend()` (a 3-thread CPU backend whose pool threads have been seen to compute), `sleep`
+ * and `readdirSync`. A CommonJS `-e` script: worker threads inherit the parent's flags, and with
+ * `--input-type` they would fail to start (leaving nothing to test).
+ */
+function inChild(body: string): unknown {
+  const script = `(async () => {
+    const { readdirSync } = require('node:fs');
+    const { register } = await import('tsx/esm/api');
+    register();
+    const { CpuBackend } = await import(${JSON.stringify(path.join(ROOT, 'src/backend/cpu.ts'))});
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const out = (v) => console.log(JSON.stringify(v));
+    const pooledBackend = async () => {
+      const b = new CpuBackend({ threads: 3 });
+      const x = b.tensor([600, 300]), w = b.tensor([300, 200]), bias = b.tensor([200]), y = b.tensor([600, 200]);
+      for (const t0 = Date.now(); b.pooledParts === 0; await sleep(10)) {
+        if (Date.now() - t0 > 30_000) throw new Error('the pool threads never took part');
+        b.linearForward(x, w, bias, y);
+      }
+      return b;
+    };
+    ${body}
+  })().catch((e) => { console.error(e); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  expect(r.error, r.stderr).toBeUndefined();
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
 const one = new CpuBackend();
 const pooled = [new CpuBackend({ threads: 2 }), new CpuBackend({ threads: 3 })];
 afterAll(() => {
@@ -177,24 +208,38 @@ describe('cpu backend on several threads', () => {
     }
   });
 
+  it.skipIf(process.platform !== 'linux')('destroy() ends the pool threads (the OS thread count falls back), and a second call is harmless', () => {
+    for (const destroy of [true, false]) {
+      // counted in a child process, where no other test's threads come and go
+      const { before, running, after } = inChild(`
+        const threads = () => readdirSync('/proc/self/task').length;
+        const before = threads();
+        const b = await pooledBackend();
+        const running = threads();
+        ${destroy ? 'b.destroy(); b.destroy();' : ''}
+        let after = threads();
+        for (const t0 = Date.now(); after > before && Date.now() - t0 < ${destroy ? 20_000 : 500};) {
+          await sleep(20);
+          after = threads();
+        }
+        out({ before, running, after, parts: b.pooledParts });
+      `) as Record<string, number>;
+      expect(running, 'two pool threads started').toBeGreaterThanOrEqual(before! + 2);
+      if (destroy) expect(after, 'every thread the pool started has ended').toBe(before);
+      else expect(after, 'without destroy() the pool threads are still there').toBeGreaterThanOrEqual(before! + 2);
+    }
+  });
+
   it('pool threads never keep the process alive, with or without destroy()', () => {
     for (const destroy of [true, false]) {
-      const script = `
-        import { register } from 'tsx/esm/api';
-        register();
-        const { CpuBackend } = await import(${JSON.stringify(path.join(ROOT, 'src/backend/cpu.ts'))});
-        const b = new CpuBackend({ threads: 3 });
-        const x = b.tensor([600, 300]), w = b.tensor([300, 200]), bias = b.tensor([200]), y = b.tensor([600, 200]);
-        for (let i = 0; i < 20; i++) b.linearForward(x, w, bias, y);
+      const active = inChild(`
+        const b = await pooledBackend();
         ${destroy ? 'b.destroy();' : ''}
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
         // what keeps the event loop alive, less our own stdio (a ref'd worker shows as a MessagePort)
-        console.log(JSON.stringify(process.getActiveResourcesInfo().filter((r) => r !== 'PipeWrap' && r !== 'TTYWrap')));
-      `;
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-      expect(r.error, r.stderr).toBeUndefined();
-      expect(r.status, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual([]);
+        out(process.getActiveResourcesInfo().filter((r) => r !== 'PipeWrap' && r !== 'TTYWrap'));
+      `);
+      expect(active).toEqual([]);
     }
   });
 });

@@ -1,12 +1,18 @@
 /**
  * The WebGPU backend on the shared op suite (every op against a naive f64 reference), plus its
- * memory model: uploads ordered against recorded ops, views at offsets, aliasing rejected.
+ * memory model: uploads ordered against recorded ops, views at offsets, aliasing rejected; and
+ * `destroy()`: idempotent, final, leaving other open backends working and the process free to exit.
  */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Backend } from '../../src/backend/backend.ts';
+import { WebGpuBackend } from '../../src/backend/webgpu.ts';
 import { backendOpSuite } from './op_suite.ts';
 import { expectClose, rand, tensorOf } from './helpers.ts';
 import { webgpuForTests } from './webgpu_setup.ts';
 
+const ROOT = path.resolve(import.meta.dirname, '../..');
 const gpu = await webgpuForTests();
 
 if (gpu) {
@@ -54,6 +60,46 @@ if (gpu) {
 
     it('rejects tensors of another backend', () => {
       expect(() => gpu.fill({ dtype: 'f32', shape: [2], size: 2 }, 1)).toThrow(/another backend/);
+    });
+  });
+
+  describe('webgpu destroy()', () => {
+    it('releases a second device, twice without harm; it throws afterwards, and the other backend goes on', async () => {
+      const other: Backend | null = await WebGpuBackend.create();
+      expect(other).not.toBeNull();
+      const data = rand(33), t = tensorOf(other!, [33], data), u = other!.tensor([33]);
+      other!.copy(t, u); // recorded, never submitted: destroy() drops it
+      other!.destroy();
+      other!.destroy();
+      expect(() => other!.fill(u, 1)).toThrow(/used after destroy\(\)/);
+      expect(() => other!.tensor([4])).toThrow(/used after destroy\(\)/);
+      await expect(other!.download(t)).rejects.toThrow(/used after destroy\(\)/);
+      // this file's backend shares the process's Dawn instance, which must outlive its device
+      const mine = tensorOf(gpu, [33], data), copy = gpu.tensor([33]);
+      gpu.copy(mine, copy);
+      expectClose(await gpu.download(copy), data, 0);
+      const third = await WebGpuBackend.create();
+      expectClose(await third!.download(tensorOf(third!, [33], data)), data, 0);
+      third!.destroy();
+    });
+
+    it('a process that opens WebGPU, runs ops and destroys the backend exits by itself', () => {
+      const script = `
+        import { register } from 'tsx/esm/api';
+        register();
+        const { WebGpuBackend } = await import(${JSON.stringify(path.join(ROOT, 'src/backend/webgpu.ts'))});
+        const b = await WebGpuBackend.create();
+        const x = b.tensor([1000]);
+        b.fill(x, 2);
+        const y = await b.download(x);
+        b.destroy();
+        b.destroy();
+        console.log(y[999]);
+      `;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(r.error, r.stderr).toBeUndefined();
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe('2');
     });
   });
 }
