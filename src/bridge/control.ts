@@ -1,12 +1,12 @@
 /**
  * One robot's control channel inside the bridge: an observation goes through the safety
  * layer, then the policy, then the command limits, and comes out as a decision — an action,
- * the safe command, or an error. Protocol-agnostic: the native and the rosbridge sessions
- * format its decisions. Observations of one channel are answered in order.
+ * the safe command, or an error. Protocol-agnostic: each protocol's session (protocol_session.ts)
+ * formats its decisions. Observations of one channel are answered in order.
  */
 import type { PolicyContract } from '../onnx/metadata.ts';
 import { commandsFromOutput } from './limits.ts';
-import { ProtocolError, type SafeReason } from './protocol.ts';
+import { ProtocolError, type SafeReason, type SafetyCounters, type SafetyState } from './protocol.ts';
 import { SafetyLayer, type Clock, type SafetyLimits } from './safety.ts';
 
 /** What the bridge needs of a policy (an `OnnxPolicy` fits). */
@@ -21,6 +21,17 @@ export type Decision =
   | { kind: 'action'; seq: number; tMs: number; command: number[]; raw: number[]; latencyMs: number; limited: boolean }
   | { kind: 'safe'; seq: number; reason: SafeReason; command: number[] }
   | { kind: 'error'; error: ProtocolError };
+
+/** A channel's safety state and counts, whatever protocol its connection speaks. */
+export interface ChannelStats {
+  state: SafetyState;
+  /** A copy of the safety layer's intervention counters. */
+  interventions: SafetyCounters;
+  /** Observations received (valid or not). */
+  observations: number;
+  /** Observations answered with a policy action. */
+  actions: number;
+}
 
 /** Observations one channel may have waiting for the policy before new ones are refused as `busy`. */
 export const MAX_PENDING = 32;
@@ -61,6 +72,11 @@ export class ControlChannel {
     const next = this.chain.then(() => this.act(obs, seq, tMs, receivedMs)).finally(() => this.pending--);
     this.chain = next.catch(() => {});
     return next;
+  }
+
+  /** The safety state and counts now. */
+  stats(): ChannelStats {
+    return { state: this.safety.state, interventions: { ...this.safety.counters }, observations: this.observations, actions: this.actions };
   }
 
   /** The safe command as a decision (counted by the safety layer). */

@@ -1,7 +1,8 @@
 /**
  * Puts a deployment together from files: the ONNX policy and its contract, the robot
  * description (JSON + URDF) it is checked against, the safety limits derived from them, and
- * the rosbridge topics, then starts the bridge server.
+ * the settings of the protocols served (native always, rosbridge on request), then starts the
+ * bridge server.
  */
 import path from 'node:path';
 import { OnnxPolicy } from '../onnx/onnx_policy.ts';
@@ -9,6 +10,7 @@ import { loadRobotSpec, type LoadedRobotSpec } from '../robot/robot_spec.ts';
 import { loadUrdf } from '../robot/urdf/urdf_loader.ts';
 import { policyInfo, safetyLimitsFor } from './limits.ts';
 import { observationSources, rosTopics } from './ros_msgs.ts';
+import type { BridgeProtocolSettings } from './protocol_table.ts';
 import type { RosbridgeConfig } from './rosbridge.ts';
 import { BridgeServer, type BridgeServerConfig } from './server.ts';
 import type { SafetyLimits } from './safety.ts';
@@ -49,8 +51,9 @@ export async function startDeployment(o: DeployOptions): Promise<Deployment> {
     const limits = safetyLimitsFor(c, spec, loadUrdf(spec.urdfPath), o.timeoutMs);
     const info = policyInfo(c, limits);
     const rosbridge = o.rosbridge ? { topics: rosTopics(spec.bridge), sources: observationSources(info, spec.bridge?.observation_sources) } : null;
+    const settings: BridgeProtocolSettings = { native: {}, rosbridge };
     const cfg: BridgeServerConfig = {
-      policy, info, limits, host: o.host, port: o.port, token: o.token ?? null, tls: o.tls ?? null, rosbridge,
+      policy, info, limits, host: o.host, port: o.port, token: o.token ?? null, tls: o.tls ?? null, settings,
       ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}),
       ...(o.log ? { log: o.log } : {}),
     };

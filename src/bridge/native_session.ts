@@ -5,32 +5,71 @@
 import { decodeFrame, encodeFrame, FrameType, SAFE_REASON_CODES } from './binary.ts';
 import type { ControlChannel, Decision } from './control.ts';
 import {
-  decodeClientMessage, encodeServerMessage, MAX_SEQ, PROTOCOL_VERSION, ProtocolError,
+  decodeClientMessage, encodeServerMessage, MAX_SEQ, NATIVE_CLIENT_OPS, PROTOCOL_VERSION, ProtocolError,
   type Encoding, type PolicyInfo, type ServerMessage, type StatusMessage,
 } from './protocol.ts';
+import { frameName, type Claim, type Frame, type JsonMessage, type ProtocolSession, type Send, type SessionContext, type SessionDetails } from './protocol_session.ts';
 
-/** Sends one frame to the peer (text or binary). */
-export type Send = (data: string | Uint8Array) => void;
+/** Native protocol settings: none yet (present means served). */
+export type NativeSettings = Readonly<Record<string, never>>;
 
 /** One native-protocol connection. */
-export class NativeSession {
-  private encoding: Encoding | null = null;
+export class NativeSession implements ProtocolSession {
+  static readonly title = `native protocol v${PROTOCOL_VERSION}`;
+  static readonly opsHint = `native ops: ${NATIVE_CLIENT_OPS.join(', ')}`;
 
-  constructor(
-    private readonly channel: ControlChannel,
-    private readonly info: PolicyInfo,
-    private readonly sessionId: string,
-    private readonly send: Send,
-    private readonly clock: () => number,
-  ) {}
+  /** `hello` opens the protocol; its other ops and every binary frame are its own before that too. */
+  static recognize(frame: Frame): Claim | null {
+    if (frame.kind === 'binary') return 'joins';
+    if (!NATIVE_CLIENT_OPS.includes(frame.message.op)) return null;
+    return frame.message.op === 'hello' ? 'opens' : 'joins';
+  }
+
+  /** A server always serves the native protocol in practice; a table without it answers so. */
+  static disabled(frame: Frame): ProtocolError {
+    return new ProtocolError('unknown_op', `${frameName(frame)} belongs to ${NativeSession.title}, which this bridge does not serve`, frame.kind === 'json' ? 'op' : 'frame');
+  }
+
+  private encoding: Encoding | null = null;
+  private readonly channel: ControlChannel;
+  private readonly info: PolicyInfo;
+  private readonly send: Send;
+
+  constructor(private readonly ctx: SessionContext<NativeSettings>) {
+    this.channel = ctx.channel;
+    this.info = ctx.info;
+    this.send = ctx.send;
+  }
 
   /** True once `hello` was accepted. */
   get ready(): boolean {
     return this.encoding !== null;
   }
 
+  /** Native ops and binary frames. */
+  accepts(frame: Frame): boolean {
+    return NativeSession.recognize(frame) !== null;
+  }
+
+  /** Routes a frame to the JSON or the binary handler. */
+  onFrame(frame: Frame, receivedMs: number): Promise<void> {
+    return frame.kind === 'json' ? this.onJson(frame.message, receivedMs) : this.onBinary(frame.bytes, receivedMs);
+  }
+
+  /** The watchdog's safe command, then the status, once `hello` was accepted. */
+  deliver(d: Decision): void {
+    if (!this.ready) return;
+    this.answer(d);
+    this.reply(this.statusMessage());
+  }
+
+  /** Whether `hello` was accepted, and the reply encoding it chose. */
+  details(): SessionDetails {
+    return { hello: this.ready, encoding: this.encoding };
+  }
+
   /** Handles a parsed JSON message; protocol errors are answered, never thrown. */
-  async onJson(m: Record<string, unknown> & { op: string }, receivedMs: number): Promise<void> {
+  private async onJson(m: JsonMessage, receivedMs: number): Promise<void> {
     try {
       const msg = decodeClientMessage(m, this.info.obs_dim);
       if (msg.op === 'hello') {
@@ -41,18 +80,18 @@ export class NativeSession {
           throw new ProtocolError('bad_field', `observations[${at}] is ${JSON.stringify(msg.observations[at] ?? null)}, the policy expects ${JSON.stringify(names[at] ?? null)} (${names.length} observations: ${names.join(', ')})`, `observations[${at}]`);
         }
         this.encoding = msg.encoding;
-        this.reply({ op: 'welcome', v: PROTOCOL_VERSION, session: this.sessionId, encoding: msg.encoding, policy: this.info });
+        this.reply({ op: 'welcome', v: PROTOCOL_VERSION, session: this.ctx.connectionId, encoding: msg.encoding, policy: this.info });
         return;
       }
-      if (msg.op === 'status') return this.reply(this.status());
+      if (msg.op === 'status') return this.reply(this.statusMessage());
       if (!this.ready) throw new ProtocolError('no_hello', `send hello (v${PROTOCOL_VERSION}) before ${msg.op}`, 'op');
       if (msg.op === 'estop') {
         this.channel.safety.estop();
         this.answer(this.channel.safe(-1, 'estop'));
-        this.reply(this.status());
+        this.reply(this.statusMessage());
       } else if (msg.op === 'reset') {
         this.channel.safety.reset();
-        this.reply(this.status());
+        this.reply(this.statusMessage());
       } else {
         const d = this.channel.observe(msg.obs, msg.seq, msg.t_ms, receivedMs);
         this.answer(d instanceof Promise ? await d : d);
@@ -63,7 +102,7 @@ export class NativeSession {
   }
 
   /** Handles a binary frame (only observation frames are valid from a client). */
-  async onBinary(bytes: Uint8Array, receivedMs: number): Promise<void> {
+  private async onBinary(bytes: Uint8Array, receivedMs: number): Promise<void> {
     try {
       const f = decodeFrame(bytes);
       if (f.type !== FrameType.obs) throw new ProtocolError('bad_frame', `a client may only send observation frames (type 1), got type ${f.type}`, 'type');
@@ -78,19 +117,8 @@ export class NativeSession {
     }
   }
 
-  /** Sends the watchdog's safe command when it trips. */
-  onTick(): void {
-    const d = this.channel.tick();
-    if (d && this.ready) {
-      this.answer(d);
-      this.reply(this.status());
-    }
-  }
-
-  /** The connection's status message. */
-  status(): StatusMessage {
-    const s = this.channel.safety;
-    return { op: 'status', state: s.state, interventions: { ...s.counters }, observations: this.channel.observations, actions: this.channel.actions };
+  private statusMessage(): StatusMessage {
+    return { op: 'status', ...this.channel.stats() };
   }
 
   private answer(d: Decision): void {
@@ -107,7 +135,7 @@ export class NativeSession {
     }
     const safe = this.info.safe_command;
     if (binary) {
-      this.send(encodeFrame({ type: FrameType.safe, flags: SAFE_REASON_CODES[d.reason], seq: d.seq >>> 0, tMs: this.clock(), latencyMs: 0, values: Float32Array.from(d.command) }));
+      this.send(encodeFrame({ type: FrameType.safe, flags: SAFE_REASON_CODES[d.reason], seq: d.seq >>> 0, tMs: this.ctx.clock(), latencyMs: 0, values: Float32Array.from(d.command) }));
     } else {
       this.reply({ op: 'safe', seq: d.seq, reason: d.reason, command: d.command, mode: safe.type, kd: safe.kd });
     }

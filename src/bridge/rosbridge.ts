@@ -7,6 +7,7 @@
  */
 import type { ControlChannel, Decision } from './control.ts';
 import { ProtocolError, type PolicyInfo } from './protocol.ts';
+import { frameName, type Claim, type Frame, type JsonMessage, type ProtocolSession, type Send, type SessionContext, type SessionDetails } from './protocol_session.ts';
 import { assembleObservation, commandMessage, type RosInputs, type RosTopics, type Source } from './ros_msgs.ts';
 
 /** rosbridge v2 ops a client may send that this server handles (others get an error status). */
@@ -26,7 +27,20 @@ export interface RosbridgeConfig {
 }
 
 /** One rosbridge connection. */
-export class RosbridgeSession {
+export class RosbridgeSession implements ProtocolSession {
+  static readonly title = 'rosbridge v2';
+  static readonly opsHint = 'rosbridge v2 ops';
+
+  /** Any rosbridge op opens the protocol (rosbridge has no hello). */
+  static recognize(frame: Frame): Claim | null {
+    return frame.kind === 'json' && ROSBRIDGE_OPS.includes(frame.message.op) ? 'opens' : null;
+  }
+
+  /** A rosbridge op on a bridge started without `--rosbridge`. */
+  static disabled(frame: Frame): ProtocolError {
+    return new ProtocolError('rosbridge_disabled', `${frameName(frame)} is a rosbridge op: start the bridge with --rosbridge to accept rosbridge clients`, 'op');
+  }
+
   private readonly advertised = new Map<string, string>();
   private readonly subscriptions = new Map<string, Set<string>>();
   private level = 'error';
@@ -34,14 +48,27 @@ export class RosbridgeSession {
   private readonly inputs: RosInputs;
   private lastVelocity: number[] | null = null;
   private warnedNoSubscriber = false;
+  private readonly channel: ControlChannel;
+  private readonly info: PolicyInfo;
+  private readonly cfg: RosbridgeConfig;
+  private readonly send: Send;
 
-  constructor(
-    private readonly channel: ControlChannel,
-    private readonly info: PolicyInfo,
-    private readonly cfg: RosbridgeConfig,
-    private readonly send: (text: string) => void,
-  ) {
-    this.inputs = { lastRaw: new Float64Array(info.act_dim) };
+  constructor(ctx: SessionContext<RosbridgeConfig>) {
+    this.channel = ctx.channel;
+    this.info = ctx.info;
+    this.cfg = ctx.settings;
+    this.send = ctx.send;
+    this.inputs = { lastRaw: new Float64Array(this.info.act_dim) };
+  }
+
+  /** Once the connection speaks rosbridge, every text frame is a rosbridge message (unknown ops get an error status). */
+  accepts(frame: Frame): boolean {
+    return frame.kind === 'json';
+  }
+
+  /** Advertised input topics, command subscriptions and the status level. */
+  details(): SessionDetails {
+    return { advertised: [...this.advertised.keys()], subscribed: [...this.subscriptions.keys()], level: this.level };
   }
 
   /** Input topics and the message types each accepts. */
@@ -55,10 +82,13 @@ export class RosbridgeSession {
   }
 
   /**
-   * Handles one parsed rosbridge message; errors become `status` messages, never exceptions,
-   * and those found before any waiting are sent at once (in message order).
+   * Handles one rosbridge message; errors become `status` messages, never exceptions, and those
+   * found before any waiting are sent at once (in message order). A binary frame (never accepted)
+   * is thrown back for the connection to answer.
    */
-  onMessage(m: Record<string, unknown> & { op: string }, receivedMs: number): Promise<void> {
+  onFrame(frame: Frame, receivedMs: number): Promise<void> {
+    if (frame.kind !== 'json') throw new ProtocolError('wrong_protocol', `binary frames are not part of ${RosbridgeSession.title} here (send JSON)`, 'frame');
+    const m = frame.message;
     const id = typeof m.id === 'string' ? m.id : undefined;
     const report = (e: unknown) => this.status('error', e instanceof Error ? e.message : String(e), id);
     try {
@@ -70,7 +100,7 @@ export class RosbridgeSession {
     }
   }
 
-  private handle(m: Record<string, unknown> & { op: string }, receivedMs: number): Promise<void> | undefined {
+  private handle(m: JsonMessage, receivedMs: number): Promise<void> | undefined {
     const topic = m.topic;
     switch (m.op) {
       case 'advertise': this.advertise(str(topic, 'topic'), str(m.type, 'type')); return;
@@ -84,12 +114,6 @@ export class RosbridgeSession {
       case 'publish': return this.publish(str(topic, 'topic'), m.msg, receivedMs);
       default: throw new Error(`op ${m.op} is not supported by the sim2real bridge (supported: advertise, unadvertise, publish, subscribe, unsubscribe, set_level)`);
     }
-  }
-
-  /** Watchdog check: publishes the safe command and a warning when it trips. */
-  onTick(): void {
-    const d = this.channel.tick();
-    if (d) this.deliver(d);
   }
 
   private advertise(topic: string, type: string): void {
@@ -164,7 +188,8 @@ export class RosbridgeSession {
     this.lastVelocity = v.every((x) => typeof x === 'number' && Number.isFinite(x)) ? (v as number[]) : null;
   }
 
-  private deliver(d: Decision): void {
+  /** Publishes a decision on the command topic (the safe command with a warning status); an error becomes an error status. */
+  deliver(d: Decision): void {
     if (d.kind === 'error') return this.status('error', errorText(d.error));
     let command = d.command;
     if (d.kind === 'safe') {

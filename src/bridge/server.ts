@@ -10,14 +10,15 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { checkBindAllowed, requestToken, tokenMatches } from './auth.ts';
-import { Connection, type ConnectionContext } from './connection.ts';
+import { Connection, type ConnectionContext, type ConnectionStatus } from './connection.ts';
 import type { BridgePolicy } from './control.ts';
 import { MAX_PAYLOAD_BYTES, type PolicyInfo, type SafetyCounters } from './protocol.ts';
-import type { RosbridgeConfig } from './rosbridge.ts';
+import type { ProtocolSettings, ProtocolTable } from './protocol_session.ts';
+import { DEFAULT_PROTOCOL_SETTINGS, PROTOCOLS } from './protocol_table.ts';
 import type { Clock, SafetyLimits } from './safety.ts';
 
-/** How to run the bridge. */
-export interface BridgeServerConfig {
+/** How to run the bridge; `T` is the protocol table (default: the shipped protocols). */
+export interface BridgeServerConfig<T extends ProtocolTable = typeof PROTOCOLS> {
   policy: BridgePolicy;
   info: PolicyInfo;
   limits: SafetyLimits;
@@ -28,7 +29,10 @@ export interface BridgeServerConfig {
   token?: string | null;
   /** PEM certificate and key: serve wss:// instead of ws://. */
   tls?: { cert: string | Buffer; key: string | Buffer } | null;
-  rosbridge?: RosbridgeConfig | null;
+  /** The protocols a connection may speak (default `PROTOCOLS`: native v1, rosbridge v2). */
+  protocols?: T;
+  /** The protocols served, with their settings (default: native only); missing or null: not served. */
+  settings?: ProtocolSettings<T>;
   /** Ping interval; a peer that has not answered the previous ping is dropped (default 5000 ms). */
   heartbeatMs?: number;
   /** Milliseconds clock (default `performance.now`). */
@@ -57,9 +61,12 @@ export class BridgeServer {
   private total = 0;
   private refused = 0;
 
-  private constructor(private readonly httpServer: http.Server, private readonly cfg: BridgeServerConfig, readonly url: string) {
+  private constructor(private readonly httpServer: http.Server, cfg: BridgeServerConfig<ProtocolTable>, readonly url: string) {
     const log = cfg.log ?? (() => {});
-    this.ctx = { policy: cfg.policy, info: cfg.info, limits: cfg.limits, clock: cfg.clock ?? (() => performance.now()), rosbridge: cfg.rosbridge ?? null, log };
+    this.ctx = {
+      policy: cfg.policy, info: cfg.info, limits: cfg.limits, clock: cfg.clock ?? (() => performance.now()),
+      protocols: cfg.protocols ?? PROTOCOLS, settings: cfg.settings ?? DEFAULT_PROTOCOL_SETTINGS, log,
+    };
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES });
     httpServer.on('upgrade', (req, socket, head) => {
       socket.on('error', () => socket.destroy());
@@ -82,7 +89,7 @@ export class BridgeServer {
   }
 
   /** Binds and starts serving; refuses a non-loopback address without a token. */
-  static async start(cfg: BridgeServerConfig): Promise<BridgeServer> {
+  static async start<T extends ProtocolTable = typeof PROTOCOLS>(cfg: BridgeServerConfig<T>): Promise<BridgeServer> {
     const host = cfg.host ?? '127.0.0.1';
     checkBindAllowed(host, cfg.token ?? null);
     const server = cfg.tls ? https.createServer({ cert: cfg.tls.cert, key: cfg.tls.key }) : http.createServer();
@@ -115,6 +122,11 @@ export class BridgeServer {
     return { connections: this.total, open: this.conns.size, refused: this.refused, interventions: sum };
   }
 
+  /** The status of every open connection, with the protocol each speaks. */
+  connections(): ConnectionStatus[] {
+    return [...this.conns.values()].map((c) => c.status());
+  }
+
   /** Closes every connection and the listener. */
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
@@ -141,7 +153,7 @@ export class BridgeServer {
       this.conns.delete(ws);
       addCounters(this.closedCounters, conn.channel.safety.counters);
       const s = conn.status();
-      log(`${peer}: closed (${code}) after ${s.observations} observations, ${s.actions} actions, ${conn.channel.safety.interventions} safety interventions`);
+      log(`${peer}: closed (${code}) after ${s.observations} observations, ${s.actions} actions, ${conn.channel.safety.interventions} safety interventions (protocol ${s.protocol ?? 'none'})`);
     });
   }
 

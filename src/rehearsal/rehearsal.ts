@@ -3,8 +3,9 @@
  * the real robot — one bridge connection per env, its own dynamics and clock — sends each env's
  * observation over the network and applies the motor commands that come back. Envs are seeded
  * and episodes counted exactly as `evaluatePolicy` does, so the return through the bridge is
- * comparable with `sim2real eval --policy` on the same seed. Not on the deploy path: it needs
- * the simulator.
+ * comparable with `sim2real eval --policy` on the same seed. It needs the simulator, so it
+ * lives outside `src/bridge/` (whose deploy path loads no Rapier) and reaches the bridge only
+ * through its client, as a real robot would.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,9 +13,9 @@ import { EnvGroup } from '../sim/env_group.ts';
 import { runFirstEpisodes, type EpisodeStats } from '../sim/episodes.ts';
 import type { DomainRandomization } from '../task/randomize.ts';
 import type { TaskSpec } from '../task/task.ts';
-import { BridgeClient, type Reply } from './client.ts';
-import type { Encoding, PolicyInfo, SafetyCounters } from './protocol.ts';
-import { percentile } from './stats.ts';
+import { BridgeClient, type Reply } from '../bridge/client.ts';
+import type { Encoding, PolicyInfo, SafetyCounters } from '../bridge/protocol.ts';
+import { percentile } from '../bridge/stats.ts';
 
 /** What to rehearse. */
 export interface RehearsalOptions {
