@@ -10,10 +10,11 @@ import path from 'node:path';
 import { getTask } from '../envs/index.ts';
 import { resolveTrainConfig } from '../src/rl/config.ts';
 import { OnPolicyRunner } from '../src/rl/runner.ts';
-import { evaluatePolicy } from '../src/rl/evaluate.ts';
+import { trainingEnvs } from '../src/cli/train.ts';
+import { evaluatePolicy } from '../src/sim/evaluate.ts';
 import { CpuBackend } from '../src/backend/cpu.ts';
 import type { DomainRandomization } from '../src/task/randomize.ts';
-import type { Policy } from '../src/rl/evaluate.ts';
+import type { BatchPolicy } from '../src/sim/episodes.ts';
 import { table } from '../src/cli/common.ts';
 import { arg } from './args.ts';
 
@@ -46,14 +47,14 @@ const SUCCESS: Record<string, { term: string; value: (t: number) => number; belo
 const SUCCESS_EPISODES = 100;
 
 /** Runs one episode in each of `episodes` envs; returns the success term of each episode's last step. */
-async function finalTerms(env: string, policy: Policy, episodes: number, seed: number, dr: DomainRandomization, term: string): Promise<number[]> {
+async function finalTerms(env: string, policy: BatchPolicy, episodes: number, seed: number, dr: DomainRandomization, term: string): Promise<number[]> {
   const task = getTask(env);
   const k = task.rewardTerms.indexOf(term);
   if (k < 0) throw new Error(`${env}: no reward term "${term}"`);
   const nt = task.rewardTerms.length;
   const out = new Array<number>(episodes).fill(NaN);
   await evaluatePolicy({
-    task: env, policy, episodes, seed, dr,
+    task, policy, episodes, seed, dr,
     hooks: { onEpisodeEnd: (g, i) => { out[i] = g.buffers.rewardTerms[i * nt + k] as number; } },
   });
   return out;
@@ -71,15 +72,16 @@ for (const env of envs) {
     const config = resolveTrainConfig(getTask(env), env, [{ seed, checkpoint_every: 1_000_000 }]);
     let stepsToBar: number | null = null;
     const t0 = performance.now();
+    const backend = new CpuBackend();
     const runner = await OnPolicyRunner.create({
-      config, backend: new CpuBackend(), outDir: dir,
+      config, backend, outDir: dir, createSource: trainingEnvs,
       onIteration: (m) => {
         if (stepsToBar === null && m.mean_return !== null && m.mean_return >= bar.bar) stepsToBar = m.env_steps;
       },
     });
     await runner.run();
     const wall = (performance.now() - t0) / 1000;
-    const evalResult = await evaluatePolicy({ task: env, episodes: 20, seed: 1000 + seed, dr: config.dr, policy: (o) => runner.ppo.actDeterministic(o) });
+    const evalResult = await evaluatePolicy({ task: getTask(env), episodes: 20, seed: 1000 + seed, dr: config.dr, policy: (o) => runner.ppo.actDeterministic(o) });
     const succ = SUCCESS[env];
     let success: number | null = null;
     if (succ) {
@@ -87,6 +89,7 @@ for (const env of envs) {
       success = terms.filter((t) => succ.value(t) < succ.below).length / terms.length;
     }
     await runner.close();
+    backend.destroy();
     rmSync(dir, { recursive: true, force: true });
     results.push({ env, seed, steps_to_bar: stepsToBar, wall_s: wall, final_return: evalResult.mean_return, env_steps: config.ppo.total_iterations * config.ppo.num_envs * config.ppo.num_steps, success });
     process.stderr.write(`${env} seed ${seed}: return ${evalResult.mean_return.toFixed(1)} in ${wall.toFixed(1)} s, bar ${bar.bar} at ${stepsToBar ?? 'never'}${success === null ? '' : `, ${SUCCESS[env]!.label}: ${(100 * success).toFixed(0)}%`}\n`);

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { getTask } from '../envs/index.ts';
 import { resolveTrainConfig } from '../src/rl/config.ts';
 import { OnPolicyRunner, type IterationMetrics } from '../src/rl/runner.ts';
+import { trainingEnvs } from '../src/cli/train.ts';
 import { table } from '../src/cli/common.ts';
 import { openCpu, openWebGpu, type OpenBackend } from './backends.ts';
 import { arg, threadCounts } from './args.ts';
@@ -41,18 +42,18 @@ interface Result {
 }
 
 /** Trains once on an opened backend and reads the runner's per-iteration timings. */
-async function trainOnce({ backend, adapter, close }: OpenBackend): Promise<Result> {
+async function trainOnce({ backend, adapter }: OpenBackend): Promise<Result> {
   const dir = mkdtempSync(path.join(tmpdir(), 's2r-bench-train-'));
   const config = resolveTrainConfig(task, env, [{
     seed: 1, num_workers: workers, checkpoint_every: 1_000_000, total_env_steps: (iterations + 1) * numEnvs * numSteps, ppo,
   }]);
   const rows: IterationMetrics[] = [];
-  const runner = await OnPolicyRunner.create({ config, backend, outDir: dir, onIteration: (m) => rows.push(m) });
+  const runner = await OnPolicyRunner.create({ config, backend, outDir: dir, createSource: trainingEnvs, onIteration: (m) => rows.push(m) });
   try {
     await runner.run();
   } finally {
     await runner.close();
-    close();
+    backend.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
   const timed = rows.slice(1);

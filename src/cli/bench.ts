@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import '../../envs/index.ts';
 import { benchSim } from '../sim/bench_sim.ts';
 import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, table } from './common.ts';
-import { checkKeys, collectSet, drSection, resolveOverrides } from './overrides.ts';
+import { checkKeys, collectSet, configLayers, drSection, DR_SHAPE } from './overrides.ts';
 
 interface SimOpts {
   env: string;
@@ -32,12 +32,14 @@ export function benchCommand(): Command {
     .option('--json', 'print one JSON object on stdout')
     .addHelpText('after', '\nExamples:\n  sim2real bench sim\n  sim2real bench sim --env quadruped --envs 128 --workers 2 --json\n  sim2real bench sim --set dr.friction=0.4,1.2 --set dr.latency_steps=0,2')
     .action(async (o: SimOpts) => {
-      const cfg = resolveOverrides(o.config, o.set);
-      checkKeys(cfg, ['dr'], 'bench sim');
+      // only the "dr" section applies: the --config file's ranges, then --set's over them
+      const layers = configLayers(o.config, o.set, { dr: DR_SHAPE });
+      for (const layer of layers) checkKeys(layer, ['dr'], 'bench sim');
+      const dr = Object.assign({}, ...layers.map(drSection)) as Record<string, unknown>;
       const tty = process.stderr.isTTY && !o.json;
       let shown = -1;
       const r = await asUsageAsync(() => benchSim({
-        env: o.env, envs: o.envs, workers: o.workers, steps: o.steps, seed: o.seed, randomize: o.randomize, dr: drSection(cfg),
+        env: o.env, envs: o.envs, workers: o.workers, steps: o.steps, seed: o.seed, randomize: o.randomize, dr,
         onProgress: (f) => {
           const pct = Math.floor(f * 100);
           if (tty) process.stderr.write(`\rbench sim ${o.env}: ${pct}%`);

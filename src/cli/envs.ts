@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { listTasks } from '../../envs/index.ts';
 import { loadRobotSpec } from '../robot/robot_spec.ts';
 import type { TaskSpec } from '../task/task.ts';
-import { NOMINAL, type DomainRandomization } from '../task/randomize.ts';
+import { describeRanges, type DrParamInfo } from '../task/randomize.ts';
 import { printJson, table } from './common.ts';
 
 /** The JSON description of one task (`sim2real envs --json` prints an array of these). */
@@ -25,6 +25,8 @@ export function describeTask(task: TaskSpec) {
     reward_terms: [...task.rewardTerms],
     commands: (task.commands ?? []).map((c) => ({ name: c.name, unit: c.unit, range: [...c.range] })),
     dr: task.dr,
+    /** Every randomization parameter: unit, description, limits, nominal value, and this task's range. */
+    dr_params: describeRanges(task.dr),
   };
 }
 
@@ -47,16 +49,16 @@ export function envsCommand(): Command {
         console.log(`  actions:      ${t.actions.map((a) => `${a.name} [${withScale(a.unit, a.scale)}]`).join(', ')}`);
         console.log(`  reward terms: ${t.reward_terms.join(', ')}`);
         if (t.commands.length) console.log(`  commands:     ${t.commands.map((c) => `${c.name} ${c.range[0]}..${c.range[1]} ${c.unit}`).join(', ')} (hold one with sim2real eval --command)`);
-        console.log(`  randomization: ${describeDr(t.dr)}`);
+        console.log(`  randomization: ${describeDr(t.dr_params)}`);
       }
     });
 }
 
-/** The ranges that differ from nominal, as `key lo..hi` (or `key v` for a fixed value). */
-function describeDr(dr: DomainRandomization): string {
-  const parts = (Object.keys(dr) as (keyof DomainRandomization)[])
-    .filter((k) => dr[k][0] !== NOMINAL[k][0] || dr[k][1] !== NOMINAL[k][1])
-    .map((k) => (dr[k][0] === dr[k][1] ? `${k} ${dr[k][0]}` : `${k} ${dr[k][0]}..${dr[k][1]}`));
+/** The ranges that differ from nominal, as `key lo..hi unit` (or `key v unit` for a fixed value). */
+function describeDr(params: DrParamInfo[]): string {
+  const parts = params
+    .filter((p) => p.range[0] !== p.nominal || p.range[1] !== p.nominal)
+    .map((p) => `${p.name} ${p.range[0] === p.range[1] ? p.range[0] : `${p.range[0]}..${p.range[1]}`}${p.unit ? ` ${p.unit}` : ''}`);
   return parts.join(', ') || 'none';
 }
 

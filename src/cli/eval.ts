@@ -5,15 +5,15 @@
  * tasks with commands at held commands with tracking statistics (`--command name=value`).
  */
 import { Command } from 'commander';
-import { NOMINAL, resolveRandomization, type DomainRandomization } from '../task/randomize.ts';
-import { evaluatePolicy, loadRun, shiftRandomization, SHIFT_KEYS, type EvalTracking, type Policy } from '../rl/evaluate.ts';
-import { resolveCommands, type TrackingResult } from '../rl/tracking.ts';
+import { effectiveRanges } from '../task/randomize.ts';
+import { shiftRandomization } from '../task/shift.ts';
+import { evaluatePolicy, type EvalTracking } from '../sim/evaluate.ts';
+import { resolveCommands, type TrackingResult } from '../sim/tracking.ts';
 import { listTasks, resolveTask } from '../../envs/index.ts';
-import { CpuBackend } from '../backend/cpu.ts';
-import { OnnxPolicy } from '../onnx/onnx_policy.ts';
+import { loadPolicy } from './load_policy.ts';
 import { asUsage, asUsageAsync, nonNegativeInt, nonNegativeNumber, positiveInt, printJson, say, table, UsageError } from './common.ts';
 import { collectSet } from './overrides.ts';
-import { parseCommands, parseShifts } from './shift.ts';
+import { parseCommands, parseShifts, shiftKeysHelp } from './shift.ts';
 import { EpisodeRecorder } from '../viewer/record_episodes.ts';
 
 interface EvalOpts {
@@ -30,14 +30,6 @@ interface EvalOpts {
   record?: string;
 }
 
-/** What is evaluated: the actor, the ranges it trained under, and how to name it in the output. */
-interface Subject {
-  policy: Policy;
-  trainedDr: DomainRandomization;
-  source: Record<string, string>;
-  dispose(): Promise<void>;
-}
-
 /** The `eval` command. */
 export function evalCommand(): Command {
   return new Command('eval')
@@ -48,7 +40,7 @@ export function evalCommand(): Command {
     .option('--episodes <n>', 'episodes', positiveInt('--episodes'), 20)
     .option('--seed <n>', 'seed of the evaluation envs', nonNegativeInt('--seed'), 1)
     .option('--no-randomize', 'evaluate at nominal dynamics instead of the ranges the policy trained under')
-    .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable; mass is a multiplier); keys: ${SHIFT_KEYS.join(', ')}`, collectSet)
+    .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable; mass is a multiplier); keys: ${shiftKeysHelp()}`, collectSet)
     .option('--command <name=value>', `hold a task command at a value and report how well it is tracked (repeatable; commands not given are held at 0); ${commandsHelp()}`, collectSet)
     .option('--settle-s <s>', 'with --command: seconds after each reset left out of the tracking statistics (default 1)', nonNegativeNumber('--settle-s'))
     .option('--json', 'print one JSON object on stdout')
@@ -67,12 +59,13 @@ export function evalCommand(): Command {
       if (!o.run === !o.policy) throw new UsageError(o.run ? 'give --run <dir> or --policy <file>, not both' : '--run <dir> or --policy <file.onnx> is required');
       const shifts = parseShifts(o.shift ?? []);
       const tracking = await trackingFor(o);
-      const subject = o.run ? loadRunSubject(o.run, o.env) : await loadPolicySubject(o.policy as string, o.env);
+      const task = await asUsageAsync(() => resolveTask(o.env));
+      const subject = await asUsageAsync(() => loadPolicy(o.run ? { run: o.run } : { onnx: o.policy as string }, task));
       try {
-        const base = o.randomize ? subject.trainedDr : { ...NOMINAL };
+        const base = asUsage(() => effectiveRanges(subject.dr, { randomize: o.randomize }));
         const { dr, shift } = asUsage(() => shiftRandomization(base, shifts));
         const recorder = o.record ? await recorderFor(o.record, o) : undefined;
-        const evaluate = () => evaluatePolicy({ task: o.env, episodes: o.episodes, seed: o.seed, dr, policy: subject.policy, ...(recorder ? { hooks: recorder } : {}), ...(tracking ? { tracking } : {}) });
+        const evaluate = () => evaluatePolicy({ task, episodes: o.episodes, seed: o.seed, dr, policy: subject.act, ...(recorder ? { hooks: recorder } : {}), ...(tracking ? { tracking } : {}) });
         const r = await asUsageAsync(() => recordingTo(o.record, evaluate, recorder));
         const shiftText = Object.entries(shift).map(([k, v]) => `${k}=${v}`).join(', ');
         const dyn = `${o.randomize ? 'trained randomization' : 'nominal dynamics'}${shiftText ? `, shifted ${shiftText}` : ''}`;
@@ -150,29 +143,5 @@ async function recordingTo<T>(file: string | undefined, evaluate: () => Promise<
     throw e;
   } finally {
     recorder?.close();
-  }
-}
-
-function loadRunSubject(dir: string, env: string): Subject {
-  const run = asUsage(() => loadRun(dir, new CpuBackend()));
-  if (run.config.env !== env) throw new UsageError(`--env ${env}: the run in ${dir} was trained on "${run.config.env}"`);
-  return {
-    policy: (obs) => run.ppo.actDeterministic(obs),
-    trainedDr: run.config.dr,
-    source: { run: dir, checkpoint: run.checkpoint },
-    dispose: async () => {},
-  };
-}
-
-async function loadPolicySubject(file: string, env: string): Promise<Subject> {
-  const task = await asUsageAsync(() => resolveTask(env));
-  const policy = await asUsageAsync(() => OnnxPolicy.load(file));
-  try {
-    asUsage(() => policy.checkEnv(task));
-    const trainedDr = asUsage(() => resolveRandomization(NOMINAL, policy.contract.drRanges));
-    return { policy: (obs) => policy.envActions(obs), trainedDr, source: { policy: file }, dispose: () => policy.dispose() };
-  } catch (e) {
-    await policy.dispose();
-    throw e;
   }
 }

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { CpuBackend } from '../backend/cpu.ts';
-import { loadRun } from '../rl/evaluate.ts';
+import { loadRun } from '../rl/load_run.ts';
 import { configHash, type TrainConfig } from '../rl/config.ts';
 import type { ActorWeights } from '../rl/ppo_types.ts';
 import { writeFileAtomic } from '../rl/atomic_file.ts';

@@ -4,13 +4,13 @@
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { runRehearsal } from '../bridge/rehearsal.ts';
-import { shiftRandomization, SHIFT_KEYS } from '../rl/evaluate.ts';
-import { NOMINAL, resolveRandomization } from '../task/randomize.ts';
+import { runRehearsal } from '../rehearsal/rehearsal.ts';
+import { shiftRandomization } from '../task/shift.ts';
+import { effectiveRanges, NOMINAL } from '../task/randomize.ts';
 import { resolveTask } from '../../envs/index.ts';
 import { asUsage, asUsageAsync, nonNegativeInt, nonNegativeNumber, positiveInt, printJson, say, UsageError } from './common.ts';
 import { collectSet } from './overrides.ts';
-import { parseShifts } from './shift.ts';
+import { parseShifts, shiftKeysHelp } from './shift.ts';
 
 interface RobotOpts {
   env: string;
@@ -35,7 +35,7 @@ export function robotCommand(): Command {
     .option('--episodes <n>', 'episodes (= simulated robots, one connection each)', positiveInt('--episodes'), 20)
     .option('--seed <n>', 'seed of the envs (same meaning as eval --seed)', nonNegativeInt('--seed'), 1)
     .option('--no-randomize', 'nominal dynamics instead of the ranges the policy trained under')
-    .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable); keys: ${SHIFT_KEYS.join(', ')}`, collectSet)
+    .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable); keys: ${shiftKeysHelp()}`, collectSet)
     .option('--rate-hz <hz>', 'control rate of the simulated robots (default: as fast as the bridge answers)', nonNegativeNumber('--rate-hz'))
     .option('--encoding <e>', 'observation encoding: binary or json', 'binary')
     .option('--token <t>', 'bridge token')
@@ -57,7 +57,7 @@ export function robotCommand(): Command {
         ...(o.token ? { token: o.token } : {}),
         ...(o.ca ? { ca: asUsage(() => readFileSync(o.ca as string)) } : {}),
         resolveDr: (trained) => {
-          const base = o.randomize ? resolveRandomization(NOMINAL, trained) : { ...NOMINAL };
+          const base = effectiveRanges(NOMINAL, { randomize: o.randomize, overrides: trained });
           const s = shiftRandomization(base, shifts);
           shift = s.shift;
           return s.dr;

@@ -3,15 +3,17 @@ import { Command } from 'commander';
 import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolveTask } from '../../envs/index.ts';
-import { coerceSetLayer, resolveTrainConfig, type TrainConfig } from '../rl/config.ts';
+import { resolveTrainConfig, type TrainConfig } from '../rl/config.ts';
 import { OnPolicyRunner } from '../rl/runner.ts';
+import { VecEnv } from '../sim/vec/vec_env.ts';
 import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError } from './common.ts';
-import { collectSet, resolveOverrides } from './overrides.ts';
+import { collectSet, configLayers, reservedPath, TRAIN_SHAPE } from './overrides.ts';
 import { chooseBackend, releaseBackend } from './backend_choice.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { writeRunPolicy } from './export.ts';
 
-interface TrainOpts {
+/** The options of `sim2real train`, as commander parses them. */
+export interface TrainOpts {
   env?: string;
   config?: string;
   set?: string[];
@@ -47,12 +49,12 @@ export function trainCommand(): Command {
     .option('--json', 'print a JSON summary on stdout at the end')
     .addHelpText('after', '\nExamples:\n  sim2real train --env cartpole\n  sim2real train --env pendulum --steps 300000 --set ppo.learning_rate=3e-4 --out runs/pend\n  sim2real train --resume runs/pend --steps 500000')
     .action(async (o: TrainOpts) => {
-      const { config, outDir, resume } = await asUsageAsync(() => planRun(o));
+      const { config, outDir, resume } = await asUsageAsync(() => planTrainRun(o));
       const backend = await chooseBackend(o.backend);
       const total = config.ppo.total_iterations;
       let progress: Progress | undefined;
       const runner = await asUsageAsync(() => OnPolicyRunner.create({
-        config, backend, outDir, resume, initFrom: o.initFrom,
+        config, backend, outDir, resume, initFrom: o.initFrom, createSource: trainingEnvs,
         onIteration: (m) => progress?.update(m.iteration, {
           return: m.mean_return ?? NaN, steps: m.env_steps, 'steps/s': m.steps_per_s,
         }),
@@ -87,8 +89,19 @@ export function trainCommand(): Command {
     });
 }
 
-/** Resolves the configuration and the run directory from the options. */
-async function planRun(o: TrainOpts): Promise<{ config: TrainConfig; outDir: string; resume: boolean }> {
+/**
+ * The envs a run trains on: its task in the local vec env, `ppo.num_envs` envs over
+ * `num_workers` worker threads, sampling from the run's randomization ranges.
+ */
+export function trainingEnvs(config: TrainConfig): Promise<VecEnv> {
+  return VecEnv.create({ task: config.env, numEnvs: config.ppo.num_envs, numWorkers: config.num_workers, seed: config.seed, dr: { ...config.dr }, randomize: true });
+}
+
+/**
+ * Resolves the configuration and the run directory from the options: `--config` and `--set`
+ * typed by the training config's shape, then checked by `resolveTrainConfig`.
+ */
+export async function planTrainRun(o: TrainOpts): Promise<{ config: TrainConfig; outDir: string; resume: boolean }> {
   if (o.resume) {
     const fixed = (['env', 'config', 'set', 'envs', 'workers', 'seed', 'out', 'initFrom', 'tensorboard'] as const).filter((k) => o[k] !== undefined);
     if (fixed.length) throw new UsageError(`--resume keeps the run's configuration; drop ${fixed.map((k) => `--${k === 'initFrom' ? 'init-from' : k}`).join(', ')} (only --steps may change)`);
@@ -96,16 +109,16 @@ async function planRun(o: TrainOpts): Promise<{ config: TrainConfig; outDir: str
     const file = path.join(o.resume, 'config.json');
     if (!existsSync(file)) throw new UsageError(`--resume ${o.resume}: no config.json (not a run directory)`);
     const saved = JSON.parse(readFileSync(file, 'utf8')) as TrainConfig & { config_hash?: string };
+    const reserved = reservedPath(saved as unknown as Record<string, unknown>);
+    if (reserved !== undefined) throw new UsageError(`--resume ${o.resume}: config.json holds a reserved name "${reserved}", not a config key`);
     const task = await resolveTask(saved.env);
-    const { env, config_hash: _hash, ...layer } = saved as unknown as Record<string, unknown> & { env: string };
-    void _hash; // derived, not a config key; ppo.total_iterations is recomputed from total_env_steps
+    const layer = savedLayer(saved);
     if (o.steps !== undefined) layer.total_env_steps = o.steps;
-    return { config: resolveTrainConfig(task, env, [layer], 'run config'), outDir: o.resume, resume: true };
+    return { config: resolveTrainConfig(task, saved.env, [layer], 'run config'), outDir: o.resume, resume: true };
   }
   if (!o.env) throw new UsageError('--env is required (see sim2real envs)');
   const task = await resolveTask(o.env);
-  const fileAndSets = resolveOverrides(o.config, []);
-  const sets = coerceSetLayer(resolveOverrides(undefined, o.set));
+  const [fileLayer, setLayer] = configLayers(o.config, o.set, TRAIN_SHAPE);
   const flags: Record<string, unknown> = {};
   if (o.envs !== undefined) flags.ppo = { num_envs: o.envs };
   if (o.workers !== undefined) flags.num_workers = o.workers;
@@ -113,7 +126,22 @@ async function planRun(o: TrainOpts): Promise<{ config: TrainConfig; outDir: str
   if (o.seed !== undefined) flags.seed = o.seed;
   if (!o.randomize) flags.randomize = false;
   if (o.tensorboard) flags.tensorboard = true;
-  const config = resolveTrainConfig(task, o.env, [fileAndSets, sets, flags]);
+  const config = resolveTrainConfig(task, o.env, [fileLayer ?? {}, setLayer ?? {}, flags]);
   const outDir = o.out ?? path.join('runs', `${task.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   return { config, outDir, resume: false };
+}
+
+/**
+ * A saved `config.json` as a config layer: without the env (given apart) and without what is
+ * derived rather than set: `config_hash`, and `ppo.total_iterations`, recomputed from
+ * `total_env_steps` so that `--resume --steps` can extend the run.
+ */
+function savedLayer(saved: TrainConfig & { config_hash?: string }): Record<string, unknown> {
+  const { env: _env, config_hash: _hash, ...layer } = saved as unknown as Record<string, unknown>;
+  const ppo = layer.ppo;
+  if (typeof ppo === 'object' && ppo !== null && !Array.isArray(ppo)) {
+    const { total_iterations: _iterations, ...rest } = ppo as Record<string, unknown>;
+    layer.ppo = rest;
+  }
+  return layer;
 }

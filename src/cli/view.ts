@@ -9,13 +9,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { listTasks } from '../../envs/index.ts';
-import type { TaskSpec } from '../task/task.ts';
-import { loadRun } from '../rl/evaluate.ts';
 import { readMetrics } from '../rl/metrics.ts';
-import { CpuBackend } from '../backend/cpu.ts';
+import { PolicyMismatchError } from '../onnx/onnx_policy.ts';
 import { ViewerServer } from '../viewer/viewer_server.ts';
-import { onnxPolicyLoader } from '../viewer/onnx_loader.ts';
 import type { PolicyLoader } from '../viewer/session.ts';
+import { loadPolicy, type PolicyRef } from './load_policy.ts';
 import { nonNegativeInt, positiveInt, say, UsageError } from './common.ts';
 
 interface ViewOpts {
@@ -71,7 +69,7 @@ export function viewCommand(): Command {
 }
 
 async function startServer(o: ViewOpts): Promise<ViewerServer> {
-  const loadPolicy = o.policy ? onnxPolicyLoader(o.policy) : o.run ? runLoader(o.run) : undefined;
+  const loadPolicy = o.policy ? viewerPolicyLoader({ onnx: o.policy }) : o.run ? viewerPolicyLoader({ run: o.run }) : undefined;
   const metricsFile = o.run ? path.join(o.run, 'metrics.jsonl') : undefined;
   try {
     return await ViewerServer.start({
@@ -100,12 +98,18 @@ function runEnv(dir: string): string {
   throw new UsageError(`--run ${dir}: config.json does not name an env`);
 }
 
-/** Loads a run's latest checkpoint (re-read at every load, so a page reload picks up training progress). */
-function runLoader(dir: string): PolicyLoader {
-  return async (task: TaskSpec) => {
-    const run = loadRun(dir, new CpuBackend());
-    if (run.config.env !== task.name) throw new Error(`run ${dir} was trained on env ${run.config.env}, not ${task.name}`);
-    return { name: `${dir} (${path.basename(run.checkpoint)})`, dr: run.config.dr, act: (obs) => run.ppo.actDeterministic(obs), dispose: async () => {} };
+/**
+ * The viewer's policy for each env the page shows: `loadPolicy` again at every load, so a run's
+ * newest checkpoint is picked up by a page reload. An ONNX file that does not fit is named in the message.
+ */
+export function viewerPolicyLoader(ref: PolicyRef): PolicyLoader {
+  return async (task) => {
+    try {
+      return await loadPolicy(ref, task);
+    } catch (e) {
+      if ('onnx' in ref && e instanceof PolicyMismatchError) throw new Error(`policy ${ref.onnx} does not fit env ${task.name}: ${e.message}`);
+      throw e;
+    }
   };
 }
 

@@ -1,13 +1,15 @@
 /**
- * The training configuration: every key declared once with its default and its range, closed
- * (an unknown key or an out-of-range value is an error naming the key). Layers, lowest first:
- * built-in defaults, the task's `training` defaults, the `--config` file, `--set key=value`,
- * then the dedicated flags (`--envs`, `--steps`, `--seed`, `--workers`, `--no-randomize`).
+ * The training configuration: every key declared once with its default, its JSON type and its
+ * range, closed (an unknown key, a value of the wrong type or an out-of-range value is an error
+ * naming the key). Layers hold typed values (the command line types its strings before they get
+ * here), lowest first: built-in defaults, the task's `training` defaults, the `--config` file,
+ * `--set key=value`, then the dedicated flags (`--envs`, `--steps`, `--seed`, `--workers`,
+ * `--no-randomize`). `ppo.total_iterations` is derived from `total_env_steps`, never set.
  */
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import { validatePpoConfig, type PpoConfig } from './ppo_config.ts';
-import { NOMINAL, resolveRandomization, type DomainRandomization } from '../task/randomize.ts';
+import { validatePpoConfig, type PpoConfig, type ValueKind } from './ppo_config.ts';
+import { effectiveRanges, type DomainRandomization } from '../task/randomize.ts';
 import type { TaskSpec } from '../task/task.ts';
 
 /** A resolved training run configuration (written to `config.json`). */
@@ -49,6 +51,16 @@ const INT_KEYS: Record<string, [number, number]> = {
 const BOOL_KEYS = ['randomize', 'tensorboard'];
 const KEYS = ['env', 'dr', 'ppo', ...Object.keys(INT_KEYS), ...BOOL_KEYS];
 
+/**
+ * The JSON type of each top-level value (the `ppo` and `dr` sections aside), so that the
+ * command line types its `--set` strings once. `num_workers` also takes the string `"auto"`.
+ */
+export const TRAIN_KEY_KINDS: Readonly<Record<string, ValueKind>> = {
+  env: 'string',
+  ...Object.fromEntries(Object.keys(INT_KEYS).map((k) => [k, 'integer'])),
+  ...Object.fromEntries(BOOL_KEYS.map((k) => [k, 'boolean'])),
+};
+
 const DEFAULTS = {
   seed: 0,
   total_env_steps: 100_000,
@@ -73,8 +85,11 @@ export function resolveTrainConfig(task: TaskSpec, env: string, layers: Layer[],
       if (!KEYS.includes(key)) throw new Error(`${where}: unknown key "${key}" (known: ${KEYS.join(', ')})`);
       if (key === 'ppo' || key === 'dr') {
         if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: ${key} must be an object`);
+        if (key === 'ppo' && Object.hasOwn(value, 'total_iterations')) throw new Error(DERIVED_ITERATIONS(where));
         Object.assign(key === 'ppo' ? ppo : dr, value);
-      } else if (key !== 'env') {
+      } else if (key === 'env') {
+        if (value !== env) throw new Error(`${where}: env ${JSON.stringify(value)} differs from the task being trained ("${env}"); name the task with --env`);
+      } else {
         merged[key] = value;
       }
     }
@@ -93,10 +108,13 @@ export function resolveTrainConfig(task: TaskSpec, env: string, layers: Layer[],
   cfg.ppo = validatePpoConfig({ ...ppo, total_iterations: Math.max(1, Math.ceil(cfg.total_env_steps / rollout)) }, `${where}: ppo`);
   if (autoWorkers) cfg.num_workers = autoWorkerCount(cfg.ppo.num_envs);
   if (cfg.num_workers > cfg.ppo.num_envs) throw new Error(`${where}: num_workers ${cfg.num_workers} exceeds ppo.num_envs ${cfg.ppo.num_envs}`);
-  const ranges = resolveRandomization(task.dr, dr); // overrides are checked even when randomization is off
-  cfg.dr = cfg.randomize ? ranges : { ...NOMINAL };
+  cfg.dr = effectiveRanges(task.dr, { randomize: cfg.randomize, overrides: dr });
   return cfg;
 }
+
+/** The error for a layer that sets `ppo.total_iterations`, which is derived, never set. */
+const DERIVED_ITERATIONS = (where: string) =>
+  `${where}: ppo.total_iterations is derived (total_env_steps / (ppo.num_envs × ppo.num_steps), rounded up) and cannot be set; give the env steps with --steps (or total_env_steps)`;
 
 /**
  * `num_workers: "auto"`: one worker per core, but at least `AUTO_ENVS_PER_WORKER` envs each, so
@@ -119,34 +137,13 @@ export function configHash(cfg: TrainConfig): string {
   return createHash('sha256').update(stableJson(cfg)).digest('hex').slice(0, 16);
 }
 
-/** `--set` values are strings: numbers, booleans and comma lists become what they say. */
-export function coerceSetValue(v: unknown): unknown {
-  if (typeof v !== 'string') return v;
-  const t = v.trim();
-  if (t === 'true' || t === 'false') return t === 'true';
-  if (t !== '' && Number.isFinite(Number(t))) return Number(t);
-  if (t.includes(',') && t.split(',').every((x) => x.trim() !== '' && Number.isFinite(Number(x)))) return t.split(',').map(Number);
-  return t;
-}
-
-/** Applies `coerceSetValue` through nested objects (the `--set` layer). */
-export function coerceSetLayer(layer: Layer): Layer {
-  const out: Layer = {};
-  for (const [k, v] of Object.entries(layer)) {
-    out[k] = typeof v === 'object' && v !== null && !Array.isArray(v) ? coerceSetLayer(v as Layer) : coerceSetValue(v);
-  }
-  return out;
-}
-
 function parseInteger(field: string, v: unknown, lo: number, hi: number, orElse = ''): number {
-  const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < lo || n > hi) throw new Error(`${field} must be an integer in [${lo}, ${hi}]${orElse}, got ${JSON.stringify(v)}`);
-  return n;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new Error(`${field} must be an integer in [${lo}, ${hi}]${orElse}, got ${JSON.stringify(v)}`);
+  return v;
 }
 
 function parseBool(field: string, v: unknown): boolean {
-  if (v === true || v === 'true') return true;
-  if (v === false || v === 'false') return false;
+  if (typeof v === 'boolean') return v;
   throw new Error(`${field} must be true or false, got ${JSON.stringify(v)}`);
 }
 

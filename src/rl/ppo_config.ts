@@ -1,14 +1,22 @@
 /**
- * PPO hyperparameters, each declared once with a one-line doc, its default and its valid range
- * (CleanRL style). Defaults are the cartpole recipe of DESIGN.md. The config is closed:
- * `validatePpoConfig` rejects unknown keys and out-of-range values with an error naming the key,
- * and accepts the CLI's `--set` strings ("1e-3", "true", "64,64").
+ * PPO hyperparameters, each declared once with a one-line doc, its default, its JSON type and
+ * its valid range (CleanRL style). Defaults are the cartpole recipe of DESIGN.md. The config is
+ * closed: `validatePpoConfig` rejects unknown keys and out-of-range values with an error naming
+ * the key. It takes typed values only: the command line turns `--set` strings into them, once,
+ * by each key's `kind` (src/cli/overrides.ts).
  */
 
-/** One hyperparameter: its default, one line of doc, and a parser returning the value or an error. */
+/**
+ * The JSON type a config value takes: how the command line reads a `--set` string for the key
+ * (`numbers`: a comma list such as `64,64`).
+ */
+export type ValueKind = 'integer' | 'number' | 'boolean' | 'string' | 'numbers';
+
+/** One hyperparameter: its default, one line of doc, its JSON type, and a check returning the value or an error. */
 export interface ParamSpec<T> {
   readonly default: T;
   readonly doc: string;
+  readonly kind: ValueKind;
   parse(v: unknown): T | ParamError;
 }
 
@@ -24,10 +32,10 @@ function num(def: number, doc: string, lo: number, hi: number, opts: { int?: boo
   return {
     default: def,
     doc,
-    parse(v) {
-      const x = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    kind: opts.int ? 'integer' : 'number',
+    parse(x) {
       const ok = typeof x === 'number' && Number.isFinite(x) && (opts.openLo ? x > lo : x >= lo) && x <= hi && (!opts.int || Number.isInteger(x));
-      return ok ? (x as number) : new ParamError(range);
+      return ok ? x : new ParamError(range);
     },
   };
 }
@@ -36,7 +44,8 @@ function bool(def: boolean, doc: string): ParamSpec<boolean> {
   return {
     default: def,
     doc,
-    parse: (v) => (v === true || v === 'true' ? true : v === false || v === 'false' ? false : new ParamError('true or false')),
+    kind: 'boolean',
+    parse: (v) => (typeof v === 'boolean' ? v : new ParamError('true or false')),
   };
 }
 
@@ -44,6 +53,7 @@ function choice<const T extends string>(def: T, doc: string, options: readonly T
   return {
     default: def,
     doc,
+    kind: 'string',
     parse: (v) => (options.includes(v as T) ? (v as T) : new ParamError(`one of ${options.join(', ')}`)),
   };
 }
@@ -52,10 +62,10 @@ function layers(def: number[], doc: string): ParamSpec<number[]> {
   return {
     default: def,
     doc,
+    kind: 'numbers',
     parse(v) {
-      const arr = typeof v === 'string' ? v.split(',').map((s) => (s.trim() === '' ? NaN : Number(s))) : v;
-      const ok = Array.isArray(arr) && arr.length >= 1 && arr.length <= 8 && arr.every((n) => Number.isInteger(n) && n >= 1 && n <= 4096);
-      return ok ? [...(arr as number[])] : new ParamError('1 to 8 layer widths in [1, 4096], e.g. [64, 64] or "64,64"');
+      const ok = Array.isArray(v) && v.length >= 1 && v.length <= 8 && v.every((n) => Number.isInteger(n) && n >= 1 && n <= 4096);
+      return ok ? [...(v as number[])] : new ParamError('1 to 8 layer widths in [1, 4096], e.g. [64, 64]');
     },
   };
 }
@@ -64,7 +74,7 @@ function layers(def: number[], doc: string): ParamSpec<number[]> {
 export const PPO_PARAMS = {
   num_envs: num(16, 'parallel environments stepped per iteration', 1, 1 << 20, { int: true }),
   num_steps: num(128, 'steps per environment per iteration (rollout length T)', 1, 1 << 16, { int: true }),
-  total_iterations: num(49, 'iterations the run is planned for; the linear schedule anneals to 0 there (the runner sets it from --steps)', 1, 1e9, { int: true }),
+  total_iterations: num(49, 'iterations the run is planned for; the linear schedule anneals to 0 there (derived: a training config refuses it and sets it from total_env_steps, i.e. --steps)', 1, 1e9, { int: true }),
   learning_rate: num(1e-3, 'Adam learning rate (initial value for the linear and adaptive schedules)', 0, 1, { openLo: true }),
   lr_schedule: choice('linear', "'fixed', 'linear' (anneal to 0 over total_iterations) or 'adaptive' (rsl_rl's KL rule)", ['fixed', 'linear', 'adaptive']),
   desired_kl: num(0.01, 'target approx_kl of the adaptive schedule', 0, 1, { openLo: true }),
@@ -104,8 +114,8 @@ export function defaultPpoConfig(): PpoConfig {
 }
 
 /**
- * Defaults overlaid with `partial` (JSON values or `--set` strings), checked: an unknown key or
- * an out-of-range value throws an error that starts with `where` and names the key.
+ * Defaults overlaid with `partial` (typed JSON values), checked: an unknown key, a value of the
+ * wrong type or an out-of-range value throws an error that starts with `where` and names the key.
  */
 export function validatePpoConfig(partial: Readonly<Record<string, unknown>>, where: string): PpoConfig {
   const known = Object.keys(PPO_PARAMS);
@@ -114,7 +124,7 @@ export function validatePpoConfig(partial: Readonly<Record<string, unknown>>, wh
   }
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(PPO_PARAMS) as [PpoConfigKey, ParamSpec<unknown>][]) {
-    const given = partial[key];
+    const given = Object.hasOwn(partial, key) ? partial[key] : undefined; // never a prototype's
     if (given === undefined) {
       out[key] = structuredClone(spec.default);
       continue;

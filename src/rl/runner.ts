@@ -1,12 +1,12 @@
 /**
- * The on-policy training loop (rsl_rl's OnPolicyRunner): roll out num_steps on the vec env,
+ * The on-policy training loop (rsl_rl's OnPolicyRunner): roll out num_steps on a rollout source,
  * compute returns, update, log one metrics row, checkpoint now and then. Everything a run needs
- * to continue bit for bit — trainer state, env state, counters — goes into each checkpoint.
+ * to continue bit for bit — trainer state, the source's state, counters — goes into each
+ * checkpoint. The runner sees its envs only through `RolloutSource`: the caller decides what
+ * they are (the CLI gives it the local vec env).
  */
 import { mkdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { VecEnv } from '../sim/vec/vec_env.ts';
-import type { VecEnvState } from '../sim/env_state.ts';
 import { Rng } from '../task/rng.ts';
 import type { Backend } from '../backend/backend.ts';
 import { PPO, type PpoState, type UpdateStats } from './ppo.ts';
@@ -15,6 +15,7 @@ import { MetricsWriter } from './metrics.ts';
 import { TensorBoardWriter } from './tensorboard.ts';
 import { writeFileAtomic } from './atomic_file.ts';
 import { configHash, type TrainConfig } from './config.ts';
+import type { RolloutSource, RolloutStep } from './rollout_source.ts';
 
 /** What the runner keeps between iterations besides the trainer and the envs. */
 interface RunnerCounters {
@@ -57,9 +58,15 @@ export type IterationMetrics = Omit<UpdateStats, 'nonfinite'> & {
   [term: `episode_${string}`]: number | null;
 };
 
+/** What the runner is started with. */
 export interface RunnerOptions {
   config: TrainConfig;
   backend: Backend;
+  /**
+   * Builds the envs to learn from for `config` (`config.ppo.num_envs` of them, reset); the runner
+   * owns the source from then on and closes it. Called after the run directory is checked.
+   */
+  createSource: (config: TrainConfig) => Promise<RolloutSource>;
   /** The run directory (created). */
   outDir: string;
   /** Continue the run in `outDir` from its latest checkpoint. */
@@ -81,7 +88,7 @@ export class OnPolicyRunner {
 
   private constructor(
     readonly config: TrainConfig,
-    readonly vec: VecEnv,
+    readonly source: RolloutSource,
     readonly ppo: PPO,
     readonly outDir: string,
     private readonly counters: RunnerCounters,
@@ -89,12 +96,12 @@ export class OnPolicyRunner {
     private readonly tb: TensorBoardWriter | null,
     private readonly onIteration?: (m: IterationMetrics) => void,
   ) {
-    const n = vec.numEnvs * vec.task.rewardTerms.length;
+    const n = source.numEnvs * source.dims.numTerms;
     if (counters.episodeTermSums?.length !== n) counters.episodeTermSums = new Float64Array(n);
-    this.endedTermSums = new Float64Array(vec.task.rewardTerms.length);
+    this.endedTermSums = new Float64Array(source.dims.numTerms);
   }
 
-  /** Builds the envs and the trainer, restoring a checkpoint when resuming. */
+  /** Builds the envs (`createSource`) and the trainer, restoring a checkpoint when resuming. */
   static async create(o: RunnerOptions): Promise<OnPolicyRunner> {
     const cfg = o.config;
     const ckptDir = path.join(o.outDir, 'checkpoints');
@@ -104,17 +111,19 @@ export class OnPolicyRunner {
       throw new Error(`${o.outDir} already holds a run (metrics.jsonl); use --resume ${o.outDir} or another --out`);
     }
     mkdirSync(ckptDir, { recursive: true });
-    const vec = await VecEnv.create({ task: cfg.env, numEnvs: cfg.ppo.num_envs, numWorkers: cfg.num_workers, seed: cfg.seed, dr: { ...cfg.dr }, randomize: true });
+    const source = await o.createSource(cfg);
     try {
-      const ppo = new PPO(o.backend, { obsDim: vec.dims.obsDim, actDim: vec.dims.actDim, numEnvs: cfg.ppo.num_envs }, cfg.ppo, new Rng(cfg.seed, 0x7a11));
+      checkSource(source, cfg);
+      const ppo = new PPO(o.backend, { obsDim: source.dims.obsDim, actDim: source.dims.actDim, numEnvs: cfg.ppo.num_envs }, cfg.ppo, new Rng(cfg.seed, 0x7a11));
       const counters: RunnerCounters = {
         iteration: 0, envSteps: 0, wallTimeS: 0, recentReturns: new Float64Array(0), recentLengths: new Float64Array(0), nonfiniteInARow: 0,
       };
       if (resumeFrom) {
         const ck = readCheckpoint(resumeFrom);
-        const arrays = ck.arrays as unknown as { ppo: PpoState; env: VecEnvState; runner: RunnerCounters };
+        // the source's state is stored under `env` (the key runs have always used)
+        const arrays = ck.arrays as unknown as { ppo: PpoState; env: unknown; runner: RunnerCounters };
         ppo.setState(arrays.ppo);
-        await vec.loadState(arrays.env);
+        await source.loadState(arrays.env);
         Object.assign(counters, arrays.runner);
       } else {
         if (o.initFrom) await warmStart(ppo, o.initFrom);
@@ -125,9 +134,9 @@ export class OnPolicyRunner {
       const metrics = new MetricsWriter(path.join(o.outDir, 'metrics.jsonl'), {
         ...(resumeFrom ? { resumeIteration: counters.iteration } : {}), ...(tb ? { tensorboard: tb } : {}),
       });
-      return new OnPolicyRunner(cfg, vec, ppo, o.outDir, counters, metrics, tb, o.onIteration);
+      return new OnPolicyRunner(cfg, source, ppo, o.outDir, counters, metrics, tb, o.onIteration);
     } catch (e) {
-      await vec.close();
+      await source.close();
       throw e;
     }
   }
@@ -179,49 +188,48 @@ export class OnPolicyRunner {
     const c = this.counters;
     return writeCheckpoint(path.join(this.outDir, 'checkpoints'), checkpointName(c.iteration), {
       meta: { iteration: c.iteration, envSteps: c.envSteps, config: this.config },
-      arrays: { ppo: await this.ppo.getState(), env: await this.vec.saveState(), runner: { ...c } },
+      arrays: { ppo: await this.ppo.getState(), env: await this.source.saveState(), runner: { ...c } },
     }, { keepLast: this.config.keep_checkpoints });
   }
 
-  /** Stops the workers and closes the log files. */
+  /** Closes the rollout source and the log files. */
   async close(): Promise<void> {
     this.metrics.close();
     this.tb?.close();
-    await this.vec.close();
+    await this.source.close();
   }
 
   /** num_steps env steps with the stochastic policy; returns how many episodes ended. */
   private async rollout(): Promise<number> {
-    const b = this.vec.buffers;
     let finished = 0;
     this.endedTermSums.fill(0);
     const st = this.stage;
     for (let t = 0; t < this.config.ppo.num_steps; t++) {
       const t0 = performance.now();
-      b.actions.set(await this.ppo.act(b.obs));
+      const actions = await this.ppo.act(this.source.obs);
       const t1 = performance.now();
-      await this.vec.step();
+      const s = await this.source.step(actions);
       const t2 = performance.now();
-      await this.ppo.processEnvStep(b.rewards, b.terminated, b.truncated, b.terminalObs);
+      await this.ppo.processEnvStep(s.rewards, s.terminated, s.truncated, s.terminalObs);
       st.policy += (t1 - t0 + performance.now() - t2) / 1000;
       st.env += (t2 - t1) / 1000;
-      this.addTerms();
-      for (let i = 0; i < this.vec.numEnvs; i++) {
-        if (b.terminated[i] || b.truncated[i]) {
-          this.recordEpisode(i, b.episodeReturn[i] as number, b.episodeLength[i] as number);
+      this.addTerms(s);
+      for (let i = 0; i < this.source.numEnvs; i++) {
+        if (s.terminated[i] || s.truncated[i]) {
+          this.recordEpisode(i, s.episodeReturn[i] as number, s.episodeLength[i] as number);
           finished++;
         }
       }
     }
     const t0 = performance.now();
-    await this.ppo.computeReturns(b.obs);
+    await this.ppo.computeReturns(this.source.obs);
     st.policy += (performance.now() - t0) / 1000;
     return finished;
   }
 
   /** Adds the step's reward terms to each env's episode sums. */
-  private addTerms(): void {
-    const sums = this.counters.episodeTermSums!, terms = this.vec.buffers.rewardTerms;
+  private addTerms(s: RolloutStep): void {
+    const sums = this.counters.episodeTermSums!, terms = s.rewardTerms;
     for (let k = 0; k < sums.length; k++) sums[k] = sums[k]! + terms[k]!;
   }
 
@@ -246,7 +254,7 @@ export class OnPolicyRunner {
     const c = this.counters;
     const mean = (a: Float64Array) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
     const { nonfinite, ...diagnostics } = s;
-    const terms = Object.fromEntries(this.vec.task.rewardTerms.map((name, t) => [`episode_${name}`, episodes > 0 ? this.endedTermSums[t]! / episodes : null]));
+    const terms = Object.fromEntries(this.source.signals.rewardTerms.map((name, t) => [`episode_${name}`, episodes > 0 ? this.endedTermSums[t]! / episodes : null]));
     return {
       iteration: c.iteration, env_steps: c.envSteps, mean_return: mean(c.recentReturns), mean_length: mean(c.recentLengths), episodes,
       ...diagnostics,
@@ -255,6 +263,18 @@ export class OnPolicyRunner {
       nonfinite_updates: nonfinite ? 1 : 0,
       ...terms,
     };
+  }
+}
+
+/** Throws unless `source` has the shape `cfg` trains with (one row per env, names for its widths). */
+function checkSource(source: RolloutSource, cfg: TrainConfig): void {
+  const { dims, signals } = source;
+  if (source.numEnvs !== cfg.ppo.num_envs) throw new Error(`rollout source has ${source.numEnvs} envs, ppo.num_envs is ${cfg.ppo.num_envs}`);
+  const widths: [string, number, number][] = [
+    ['observations', signals.observations.length, dims.obsDim], ['actions', signals.actions.length, dims.actDim], ['rewardTerms', signals.rewardTerms.length, dims.numTerms],
+  ];
+  for (const [name, names, width] of widths) {
+    if (names !== width) throw new Error(`rollout source names ${names} ${name} for rows of ${width}`);
   }
 }
 

@@ -1,11 +1,17 @@
 /**
  * One episode per env, the way evaluation counts them: an env group is stepped from its reset
  * until every env has ended its first episode (terminated or truncated); envs that finish early
- * keep stepping (auto-reset) but their later episodes are not counted. Evaluation, recording,
- * the bridge rehearsal and the learning benchmark all run this one loop, with hooks for what
- * they add to it.
+ * keep stepping (auto-reset) but their later episodes are not counted. Evaluation and recording
+ * (`evaluatePolicy` in `evaluate.ts`), the bridge rehearsal and the learning benchmark all run
+ * this one loop, with hooks for what they add to it.
  */
 import type { EnvGroup } from './env_group.ts';
+
+/**
+ * A batch policy: observations `[n, obs_dim]` → actions `[n, act_dim]`. A trained run's actor,
+ * an ONNX file and a test's scripted controller all reach the envs in this one shape.
+ */
+export type BatchPolicy = (obs: Float32Array) => Promise<Float32Array>;
 
 /** Return and length of each env's first episode, with their means and population std. */
 export interface EpisodeStats {

@@ -3,7 +3,7 @@
  * random actions, producing the scene and frame messages the page draws.
  */
 import { EnvGroup } from '../sim/env_group.ts';
-import { DR_RANGE_KEYS, type DomainRandomization, type DrSample } from '../task/randomize.ts';
+import { DR_RANGE_KEYS, sampleLabels, type DomainRandomization, type DrSample } from '../task/randomize.ts';
 import { Rng } from '../task/rng.ts';
 import type { TaskSpec } from '../task/task.ts';
 import type { Vec3 } from '../robot/robot_model.ts';
@@ -88,7 +88,7 @@ export class LiveSession implements ViewerSession {
       observations: t.observations.map((s) => ({ name: s.name, unit: s.unit })),
       actions: t.actions.map((s) => ({ name: s.name, unit: s.unit })),
       rewardTerms: [...t.rewardTerms], controlDtS: this.controlDtS,
-      policy: this.cfg.policy?.name ?? null, actionMode: this.mode_, dr: this.drSamples(), drRanges: ranges,
+      policy: this.cfg.policy?.name ?? null, actionMode: this.mode_, dr: this.drSamples(), drRanges: ranges, drKeys: sampleLabels(),
     };
   }
 

@@ -4,6 +4,7 @@
  * and changes nothing.
  */
 import type { RobotDescription } from './scene_description.ts';
+import type { DrSampleLabel } from '../task/randomize.ts';
 
 /** How the live simulation picks actions when no policy drives it (or the user overrides it). */
 export type ActionMode = 'policy' | 'zero' | 'random';
@@ -34,6 +35,11 @@ export interface SceneMessage {
   dr: Record<string, number>[];
   /** The ranges samples are drawn from, by range key (live only). */
   drRanges: Record<string, [number, number]> | null;
+  /**
+   * How to label each sample key (unit, description, the range key it is drawn from), from the
+   * randomization declarations: the page restates none of it.
+   */
+  drKeys: DrSampleLabel[];
   /** Replays: the recording's episodes, and which one plays. */
   replay?: { file: string; source: string; episodes: { env: number; steps: number; return: number; terminated: boolean }[]; episode: number };
 }

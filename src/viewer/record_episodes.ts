@@ -2,10 +2,11 @@
  * Records evaluation episodes of a policy into a recording file: one episode per env, each from
  * its reset to its first termination or time-out. `EpisodeRecorder` is a set of hooks for the
  * shared episode loop (`runFirstEpisodes`), so `sim2real eval --record` writes the very episodes
- * it evaluates, in the same pass.
+ * it evaluates, in the same pass; `recordEpisodes` is that evaluation with nothing else.
  */
-import { EnvGroup } from '../sim/env_group.ts';
-import { runFirstEpisodes, type EpisodeHooks } from '../sim/episodes.ts';
+import type { EnvGroup } from '../sim/env_group.ts';
+import type { BatchPolicy, EpisodeHooks } from '../sim/episodes.ts';
+import { evaluatePolicy } from '../sim/evaluate.ts';
 import type { DomainRandomization } from '../task/randomize.ts';
 import type { TaskSpec } from '../task/task.ts';
 import { describeRobot } from './scene_description.ts';
@@ -14,8 +15,7 @@ import { RecordingWriter } from './recording.ts';
 /** What to record and where. */
 export interface RecordEpisodesOptions {
   task: TaskSpec;
-  /** Batch policy: observations `[n, obs_dim]` → actions `[n, act_dim]`. */
-  policy: (obs: Float32Array) => Promise<Float32Array>;
+  policy: BatchPolicy;
   episodes: number;
   seed: number;
   dr: DomainRandomization;
@@ -101,15 +101,16 @@ export class EpisodeRecorder implements EpisodeHooks {
   }
 }
 
-/** Runs one episode in each of `episodes` envs and writes them to `file`; resolves to the episode count. */
+/**
+ * Runs one episode in each of `episodes` envs (as `evaluatePolicy` does) and writes them to
+ * `file`; resolves to the episode count.
+ */
 export async function recordEpisodes(o: RecordEpisodesOptions): Promise<number> {
-  const group = await EnvGroup.create({ task: o.task, numEnvs: o.episodes, firstEnvIndex: 0, seed: o.seed, dr: o.dr });
   const recorder = new EpisodeRecorder(o.task, o.file, o.source);
   try {
-    await runFirstEpisodes(group, async (g) => g.buffers.actions.set(await o.policy(g.buffers.obs)), recorder);
+    await evaluatePolicy({ task: o.task, policy: o.policy, episodes: o.episodes, seed: o.seed, dr: o.dr, hooks: recorder });
     return recorder.episodes;
   } finally {
     recorder.close();
-    group.dispose();
   }
 }

@@ -3,6 +3,7 @@
  * (the page's timeline scrubber), producing the same scene and frame messages as a live session.
  */
 import type { ActionMode, FrameMessage, SceneMessage } from './protocol.ts';
+import { sampleLabels } from '../task/randomize.ts';
 import { stepLayout, type Recording, type StepLayout } from './recording.ts';
 import type { ViewerSession } from './session.ts';
 
@@ -51,7 +52,7 @@ export class ReplaySession implements ViewerSession {
       observations: h.observations.map((name) => ({ name, unit: '' })),
       actions: h.actions.map((name) => ({ name, unit: '' })),
       rewardTerms: [...h.rewardTerms], controlDtS: h.controlDtS, policy: h.source, actionMode: 'policy',
-      dr: [{ ...this.current().meta.dr }], drRanges: null,
+      dr: [{ ...this.current().meta.dr }], drRanges: null, drKeys: sampleLabels(),
       replay: {
         file: this.file, source: h.source, episode: this.episode_,
         episodes: this.rec.episodes.map((e) => ({ env: e.meta.env, steps: e.meta.steps, return: e.meta.return, terminated: e.meta.terminated })),

@@ -16,7 +16,10 @@ export interface ViewerPolicy {
   dispose(): Promise<void>;
 }
 
-/** Loads the user's policy for a task; throws when it does not fit that task. */
+/**
+ * Loads the user's policy for a task; throws when it does not fit that task. `sim2real view`
+ * builds it from the one policy loader every command uses (`loadPolicy` in src/cli/load_policy.ts).
+ */
 export type PolicyLoader = (task: import('../task/task.ts').TaskSpec) => Promise<ViewerPolicy>;
 
 /** A source of frames the server steps through. */

@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { NOMINAL } from '../task/randomize.ts';
+import { effectiveRanges } from '../task/randomize.ts';
 import { resolveTask } from '../task/task_registry.ts';
 import { LiveSession } from './live_session.ts';
 import { ReplaySession } from './replay_session.ts';
@@ -125,8 +125,8 @@ export class ViewerServer {
           policyError = `${messageOf(e)} — running env ${task.name} with random actions instead`;
         }
       }
-      const dr = !this.opts.randomize ? { ...NOMINAL } : policy?.dr ?? task.dr;
       try {
+        const dr = effectiveRanges(policy?.dr ?? task.dr, { randomize: this.opts.randomize });
         const live = await LiveSession.create({ task, numEnvs: this.opts.numEnvs, seed: this.opts.seed, dr, policy });
         this.clearError();
         await this.replace(live);

@@ -1,7 +1,7 @@
 /** `--shift`: evaluation dynamics fixed at chosen values, also outside the ranges trained under. */
 import { describe, expect, it } from 'vitest';
 import { EnvGroup } from '../../src/sim/env_group.ts';
-import { shiftRandomization, SHIFT_KEYS } from '../../src/rl/evaluate.ts';
+import { shiftRandomization, SHIFT_KEYS } from '../../src/task/shift.ts';
 import { DR_RANGE_KEYS } from '../../src/task/randomize.ts';
 import { getTask } from '../../envs/index.ts';
 

@@ -16,9 +16,15 @@ describe('PPO config', () => {
     });
   });
 
-  it('parses --set strings and rejects unknown keys and out-of-range values, naming the key', () => {
-    const cfg = validatePpoConfig({ learning_rate: '3e-4', clip_value_loss: 'true', actor_hidden: '32, 32,16', lr_schedule: 'adaptive', num_envs: '8' }, 'cfg');
+  it('takes typed values and rejects unknown keys, strings (the CLI types them: test/cli/overrides.test.ts) and out-of-range values, naming the key', () => {
+    const cfg = validatePpoConfig({ learning_rate: 3e-4, clip_value_loss: true, actor_hidden: [32, 32, 16], lr_schedule: 'adaptive', num_envs: 8 }, 'cfg');
     expect(cfg).toMatchObject({ learning_rate: 3e-4, clip_value_loss: true, actor_hidden: [32, 32, 16], lr_schedule: 'adaptive', num_envs: 8 });
+    expect(() => validatePpoConfig({ learning_rate: '3e-4' }, 'x')).toThrow(/x: learning_rate must be a number in \(0, 1\], got "3e-4"/);
+    expect(() => validatePpoConfig({ num_envs: '8' }, 'x')).toThrow(/x: num_envs must be an integer/);
+    expect(() => validatePpoConfig({ clip_value_loss: 'true' }, 'x')).toThrow(/x: clip_value_loss must be true or false, got "true"/);
+    expect(() => validatePpoConfig({ actor_hidden: '32,32' }, 'x')).toThrow(/x: actor_hidden must be 1 to 8 layer widths/);
+    expect(() => validatePpoConfig(Object.create({ num_envs: 3 }) as Record<string, unknown>, 'x')).not.toThrow(); // inherited keys are never read
+    expect(validatePpoConfig(Object.create({ num_envs: 3 }) as Record<string, unknown>, 'x').num_envs).toBe(16);
     expect(() => validatePpoConfig({ learning_rat: 1 }, 'config.json')).toThrow(/config\.json: unknown PPO key "learning_rat"/);
     expect(() => validatePpoConfig({ gamma: 1.5 }, 'x')).toThrow(/gamma must be a number in \[0, 1\]/);
     expect(() => validatePpoConfig({ learning_rate: 0 }, 'x')).toThrow(/learning_rate/);

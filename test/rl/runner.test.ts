@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import os from 'node:os';
 import { OnPolicyRunner } from '../../src/rl/runner.ts';
-import { resolveTrainConfig, coerceSetLayer, autoWorkerCount, type TrainConfig } from '../../src/rl/config.ts';
+import { trainingEnvs } from '../../src/cli/train.ts';
+import { resolveTrainConfig, autoWorkerCount, type TrainConfig } from '../../src/rl/config.ts';
 import { readCheckpoint, latestCheckpoint } from '../../src/rl/checkpoint.ts';
 import { readMetrics } from '../../src/rl/metrics.ts';
 import { CpuBackend } from '../../src/backend/cpu.ts';
@@ -34,7 +35,7 @@ function smallConfig(seed: number, extra: Record<string, unknown> = {}): TrainCo
 }
 
 async function runner(cfg: TrainConfig, outDir: string, resume = false): Promise<OnPolicyRunner> {
-  const r = await OnPolicyRunner.create({ config: cfg, backend: new CpuBackend(), outDir, resume });
+  const r = await OnPolicyRunner.create({ config: cfg, backend: new CpuBackend(), outDir, resume, createSource: trainingEnvs });
   open.push(r);
   return r;
 }
@@ -103,11 +104,11 @@ describe('OnPolicyRunner', () => {
     await r.run(2);
     const good = paramsOf(dir).slice();
     // a numerical blow-up: rewards turn NaN from now on, so every update goes non-finite and is rolled back
-    const rewards = r.vec.buffers.rewards;
-    const origStep = r.vec.step.bind(r.vec);
-    r.vec.step = async () => {
-      await origStep();
-      rewards[0] = NaN;
+    const origStep = r.source.step.bind(r.source);
+    r.source.step = async (actions) => {
+      const s = await origStep(actions);
+      s.rewards[0] = NaN;
+      return s;
     };
     await expect(r.run()).rejects.toThrow(/2 updates in a row produced NaN\/Inf and were rolled back/);
     expect(Array.from(paramsOf(dir))).toEqual(Array.from(good));
@@ -118,7 +119,7 @@ describe('OnPolicyRunner', () => {
     const src = tmp();
     await (await runner(smallConfig(8), src)).run(2);
     const from = (readCheckpoint(latestCheckpoint(path.join(src, 'checkpoints'))!).arrays as unknown as { ppo: PpoState }).ppo;
-    const warm = await OnPolicyRunner.create({ config: smallConfig(9), backend: new CpuBackend(), outDir: tmp(), initFrom: src });
+    const warm = await OnPolicyRunner.create({ config: smallConfig(9), backend: new CpuBackend(), outDir: tmp(), initFrom: src, createSource: trainingEnvs });
     open.push(warm);
     const s = await warm.ppo.getState();
     expect(Array.from(s.params)).toEqual(Array.from(from.params));
@@ -130,19 +131,23 @@ describe('OnPolicyRunner', () => {
   it('refuses to overwrite an existing run and to resume where there is none', async () => {
     const dir = tmp();
     await (await runner(smallConfig(7), dir)).run(1);
-    await expect(OnPolicyRunner.create({ config: smallConfig(7), backend: new CpuBackend(), outDir: dir })).rejects.toThrow(/already holds a run/);
-    await expect(OnPolicyRunner.create({ config: smallConfig(7), backend: new CpuBackend(), outDir: tmp(), resume: true })).rejects.toThrow(/no checkpoint/);
+    await expect(OnPolicyRunner.create({ config: smallConfig(7), backend: new CpuBackend(), outDir: dir, createSource: trainingEnvs })).rejects.toThrow(/already holds a run/);
+    await expect(OnPolicyRunner.create({ config: smallConfig(7), backend: new CpuBackend(), outDir: tmp(), resume: true, createSource: trainingEnvs })).rejects.toThrow(/no checkpoint/);
   });
 });
 
 describe('training config', () => {
-  it('is closed and range-checked, naming the key; --set strings become numbers, booleans and lists', () => {
+  it('is closed, typed and range-checked, naming the key (the CLI types --set strings: test/cli/overrides.test.ts)', () => {
     const task = getTask('cartpole');
     expect(() => resolveTrainConfig(task, 'cartpole', [{ num_wrokers: 2 }])).toThrow(/unknown key "num_wrokers"/);
     expect(() => resolveTrainConfig(task, 'cartpole', [{ ppo: { learning_rat: 1 } }])).toThrow(/unknown PPO key "learning_rat"/);
     expect(() => resolveTrainConfig(task, 'cartpole', [{ seed: -1 }])).toThrow(/seed must be an integer/);
     expect(() => resolveTrainConfig(task, 'cartpole', [{ dr: { friction: [2, 1] } }])).toThrow(/dr\.friction: lower bound/);
-    const c = resolveTrainConfig(task, 'cartpole', [coerceSetLayer({ ppo: { learning_rate: '3e-4', actor_hidden: '32,16' }, tensorboard: 'true', dr: { friction: '0.4,1.2' } })]);
+    expect(() => resolveTrainConfig(task, 'cartpole', [{ seed: '5' }])).toThrow(/config: seed must be an integer in \[0, 4294967295\], got "5"/);
+    expect(() => resolveTrainConfig(task, 'cartpole', [{ tensorboard: 'true' }])).toThrow(/config: tensorboard must be true or false, got "true"/);
+    expect(() => resolveTrainConfig(task, 'cartpole', [{ ppo: { learning_rate: '3e-4' } }])).toThrow(/config: ppo: learning_rate must be a number in \(0, 1\], got "3e-4"/);
+    expect(() => resolveTrainConfig(task, 'cartpole', [{ dr: { friction: '0.4,1.2' } }])).toThrow(/dr\.friction: expected a number or a range \[lo, hi\], got "0\.4,1\.2"/);
+    const c = resolveTrainConfig(task, 'cartpole', [{ ppo: { learning_rate: 3e-4, actor_hidden: [32, 16] }, tensorboard: true, dr: { friction: [0.4, 1.2] } }]);
     expect(c.ppo.learning_rate).toBe(3e-4);
     expect(c.ppo.actor_hidden).toEqual([32, 16]);
     expect(c.tensorboard).toBe(true);
@@ -150,6 +155,18 @@ describe('training config', () => {
     expect(c.ppo.total_iterations).toBe(Math.ceil(100_000 / (c.ppo.num_envs * c.ppo.num_steps)));
     const off = resolveTrainConfig(task, 'cartpole', [{ randomize: false }]);
     expect(off.dr.mass_scale).toEqual([1, 1]);
+  });
+
+  it('derives ppo.total_iterations from total_env_steps and refuses a layer that sets it, or that names another env', () => {
+    const task = getTask('cartpole');
+    const steps = 1 + Math.floor(Math.random() * 1e6);
+    const numSteps = 1 + Math.floor(Math.random() * 256);
+    const c = resolveTrainConfig(task, 'cartpole', [{ total_env_steps: steps, ppo: { num_steps: numSteps, minibatch_size: 16 } }]);
+    expect(c.ppo.total_iterations).toBe(Math.max(1, Math.ceil(steps / (16 * numSteps))));
+    expect(() => resolveTrainConfig(task, 'cartpole', [{ ppo: { total_iterations: 7 } }]))
+      .toThrow(/config: ppo\.total_iterations is derived \(total_env_steps .*\) and cannot be set; give the env steps with --steps/);
+    expect(() => resolveTrainConfig(task, 'cartpole', [{ env: 'pendulum' }])).toThrow(/config: env "pendulum" differs from the task being trained \("cartpole"\)/);
+    expect(resolveTrainConfig(task, 'cartpole', [{ env: 'cartpole' }]).env).toBe('cartpole');
   });
 
   it('num_workers "auto" resolves to a count: one per core, at least 32 envs each; garbage names the choices', () => {

@@ -123,6 +123,25 @@ describe('randomization', () => {
   });
 });
 
+describe('randomization limits', () => {
+  const boxSpec = makeSpec('box_bot', [{ name: 'flag_hinge', kp: 1, kd: 0.1 }], { floating: 0.1, dtS: 0.01 });
+
+  it('restitution lands on every collider; a sample outside a declared limit is refused naming the key and changes nothing', () => {
+    const w = world(0.01);
+    const r = buildRobot(R, w, fixture('box_bot.urdf'), boxSpec, { origin: [0, 0, 0] });
+    const rng = new Rng(seed, 10);
+    const e = rng.uniform(0.1, 0.9);
+    r.applyRandomization({ ...nominal(), restitution: e });
+    for (const cs of r.colliders) for (const c of cs) expect(c.restitution(), `seed ${seed}`).toBeCloseTo(e, 6);
+    const masses = r.massesKg();
+    expect(() => r.applyRandomization({ ...nominal(), mass_scale: 40, restitution: 0 })).toThrow('randomization sample: mass_scale = 40: outside the allowed [0.05, 20]');
+    expect(() => r.applyRandomization({ ...nominal(), restitution: 1.5 })).toThrow(/restitution = 1\.5: outside the allowed \[0, 1\]/);
+    expect(() => r.applyRandomization({ ...nominal(), latency_steps: 0.5 })).toThrow(/latency_steps = 0\.5: must be a whole number/);
+    expect(r.massesKg()).toEqual(masses);
+    for (const cs of r.colliders) for (const c of cs) expect(c.restitution()).toBeCloseTo(e, 6);
+  });
+});
+
 describe('replay and bookkeeping', () => {
   it('the same actions on two fresh worlds give bit-identical joint states', () => {
     const rng = new Rng(seed, 9);

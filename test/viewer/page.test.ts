@@ -12,6 +12,7 @@ import { ViewerServer } from '../../src/viewer/viewer_server.ts';
 import { LiveSession } from '../../src/viewer/live_session.ts';
 import { recordEpisodes } from '../../src/viewer/record_episodes.ts';
 import { cartpole } from '../../envs/cartpole.ts';
+import { sampleLabels } from '../../src/task/randomize.ts';
 import { ARTIFACTS, HAVE_BROWSER, REQUIRE_BROWSER, launch, pixelStats, settle } from './browser.ts';
 
 // the browser globals the page functions below use (the project's TypeScript has no DOM lib)
@@ -108,6 +109,15 @@ describe.skipIf(!HAVE_BROWSER && !REQUIRE_BROWSER)('viewer page in headless Chro
       }
     }
     expect(samples[1]!.mass_scale).not.toBe(samples[2]!.mass_scale);
+    // units and ranges are the server's (the declarations'): gravity's components have no single range
+    const cells = await page.$$eval('#dr tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.key, tr.children[2]?.textContent, tr.children[3]?.textContent]));
+    const labels = new Map(sampleLabels().map((l) => [l.name as string, l]));
+    for (const [key, unit, range] of cells) {
+      const label = labels.get(key!)!;
+      expect(unit, key).toBe(label.unit);
+      if (label.drawnFrom === null) expect(range, key).toBe('');
+    }
+    expect(cells.find((c) => c[0] === 'latency_steps')).toEqual(['latency_steps', 'steps', `${cartpole.dr.latency_steps[0]}–${cartpole.dr.latency_steps[1]}`]);
     await page.screenshot({ path: shot('dr-env1.png') });
   });
 

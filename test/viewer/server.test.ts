@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ViewerServer } from '../../src/viewer/viewer_server.ts';
-import { onnxPolicyLoader } from '../../src/viewer/onnx_loader.ts';
+import { viewerPolicyLoader } from '../../src/cli/view.ts';
 import { LiveSession } from '../../src/viewer/live_session.ts';
 import { EnvGroup } from '../../src/sim/env_group.ts';
 import { cartpole } from '../../envs/cartpole.ts';
+import { DR_PARAMS, sampleLabels } from '../../src/task/randomize.ts';
 import { TestClient, type Msg } from './ws_client.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -44,6 +45,12 @@ describe('viewer server', () => {
     const nb = scene.robot.bodies.length;
     expect(nb).toBe(ref.robot(0).links.length);
     expect(scene.dr[2].mass_scale).toBe(ref.sample(2).mass_scale);
+    // the page labels samples with what the server sends: units and range keys from the declarations
+    expect(scene.drKeys).toEqual(sampleLabels());
+    expect(scene.drKeys.map((k: { name: string }) => k.name)).toEqual(Object.keys(scene.dr[0]));
+    expect(scene.drKeys.find((k: { name: string }) => k.name === 'joint_damping')).toMatchObject({ unit: DR_PARAMS.joint_damping.unit, drawnFrom: 'joint_damping' });
+    expect(scene.drKeys.find((k: { name: string }) => k.name === 'gravity_z')).toMatchObject({ unit: 'm/s²', drawnFrom: null });
+    expect(scene.drRanges.joint_damping).toEqual(cartpole.dr.joint_damping);
     const pose = new Float64Array(7);
     const check = (frame: Msg) => {
       for (let e = 0; e < 3; e++) {
@@ -99,7 +106,7 @@ describe('viewer server', () => {
 
     const strict = await ViewerServer.start({
       port: 0, numEnvs: 1, seed: 1, randomize: false, tasks: ['cartpole', 'pendulum'], autoplay: false,
-      loadPolicy: onnxPolicyLoader(path.join(root, 'policies/cartpole.onnx')), log: () => {},
+      loadPolicy: viewerPolicyLoader({ onnx: path.join(root, 'policies/cartpole.onnx') }), log: () => {},
     });
     try {
       expect(await strict.loadEnv('pendulum')).toBe(true);

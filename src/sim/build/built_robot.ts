@@ -318,10 +318,7 @@ export class BuiltRobot implements SimRobot {
   // -- randomization and pushes
 
   applyRandomization(sample: DrSample): void {
-    applyRandomizationTo(this.dr, sample);
-    this.actuators.strength = sample.motor_strength;
-    this.actuators.extraDamping = sample.joint_damping;
-    this.actuators.configure();
+    applyRandomizationTo({ dr: this.dr, actuators: this.actuators }, sample);
     this.dampedEffort = this.actuators.dampedEffort;
   }
 

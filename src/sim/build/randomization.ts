@@ -1,14 +1,15 @@
 /**
- * Domain randomization of a built robot: the physical parameters a `DrSample` sets (masses,
- * friction, restitution, joint damping, motor strength, per-env gravity), always relative to
- * the nominal robot, so the nominal sample reproduces the un-randomized robot exactly.
- * Motor strength and joint damping go to the actuators; latency, observation noise and pushes
- * are the env runner's.
+ * Domain randomization of a built robot: one apply function per parameter declared in
+ * `src/task/randomization_params.ts` (the compiler holds the table below to exactly the declared
+ * parameters), always relative to the nominal robot, so the nominal sample reproduces the
+ * un-randomized robot exactly. Latency, observation noise and pushes are read from the sample
+ * by the env group as it steps.
  */
 import type { Collider, RigidBody, World } from '../rapier.ts';
 import type { Vec3 } from '../../robot/robot_model.ts';
-import type { DrSample } from '../../task/randomize.ts';
+import { checkSample, type DrParam, type DrSample } from '../../task/randomize.ts';
 import type { RobotPlan } from '../../robot/robot_plan.ts';
+import type { Actuators } from './actuators.ts';
 
 /** What randomization changes on one robot, and the values now in force. */
 export interface DrState {
@@ -64,30 +65,72 @@ export function loadDrValues(dr: DrState, v: DrValues): void {
   dr.gravityDiff = [v.gravityDiff[0], v.gravityDiff[1], v.gravityDiff[2]];
 }
 
-/** Applies `s`'s masses, contact coefficients and gravity; errors name the sample key out of range. */
-export function applyRandomizationTo(dr: DrState, s: DrSample): void {
-  check(s);
-  setMasses(dr, s.mass_scale, s.added_base_mass_kg);
+/** What an apply function may change: the robot's randomized physical state and its actuators. */
+export interface DrTarget {
+  dr: DrState;
+  actuators: Actuators;
+}
+
+/** Sets one parameter's sampled value on a robot. */
+export type ApplyFn = (t: DrTarget, s: DrSample) => void;
+
+const applyMasses: ApplyFn = (t, s) => setMasses(t.dr, s.mass_scale, s.added_base_mass_kg);
+
+const applyFriction: ApplyFn = ({ dr }, s) => {
   if (s.friction !== dr.friction) for (const cs of dr.colliders) for (const c of cs) c.setFriction(s.friction);
   dr.friction = s.friction;
+};
+
+const applyRestitution: ApplyFn = ({ dr }, s) => {
   if (s.restitution !== dr.restitution) for (const cs of dr.colliders) for (const c of cs) c.setRestitution(s.restitution);
   dr.restitution = s.restitution;
+};
+
+const applyGravity: ApplyFn = ({ dr }, s) => {
   // in f32, as Rapier applies gravity: a new world reports the f64 it was created with, one
   // restored from a snapshot only its f32, and both must give the same force (0 when nominal)
   const g = dr.world.gravity;
   const f = Math.fround;
   dr.gravityDiff = [f(s.gravity_x) - f(g.x), f(s.gravity_y) - f(g.y), f(s.gravity_z) - f(g.z)];
   applyGravityForces(dr);
-}
+};
 
-function check(s: DrSample): void {
-  const bad = (key: string, v: number, why: string) => new Error(`randomization sample: ${key} = ${v}: ${why}`);
-  for (const [k, v] of Object.entries(s)) if (!Number.isFinite(v)) throw bad(k, v, 'must be finite');
-  if (!(s.mass_scale > 0)) throw bad('mass_scale', s.mass_scale, 'must be > 0');
-  if (s.friction < 0) throw bad('friction', s.friction, 'must be >= 0');
-  if (s.restitution < 0 || s.restitution > 1) throw bad('restitution', s.restitution, 'must be in [0, 1]');
-  if (s.joint_damping < 0) throw bad('joint_damping', s.joint_damping, 'must be >= 0');
-  if (!(s.motor_strength > 0)) throw bad('motor_strength', s.motor_strength, 'must be > 0');
+const applyActuators: ApplyFn = ({ actuators }, s) => {
+  actuators.strength = s.motor_strength;
+  actuators.extraDamping = s.joint_damping;
+  actuators.configure();
+};
+
+/** The env group reads these from the sample as it steps (latency queue, observation noise, push timer): nothing to set on the robot. */
+const readByEnvGroup: ApplyFn = () => {};
+
+/**
+ * How each declared parameter reaches a Rapier robot, in the order they are applied (masses
+ * before gravity: its force scales with them). Parameters applied together share a function,
+ * which runs once per sample.
+ */
+const APPLY = {
+  mass_scale: applyMasses,
+  added_base_mass_kg: applyMasses,
+  friction: applyFriction,
+  restitution: applyRestitution,
+  gravity: applyGravity,
+  gravity_tilt_deg: applyGravity,
+  joint_damping: applyActuators,
+  motor_strength: applyActuators,
+  latency_steps: readByEnvGroup,
+  obs_noise: readByEnvGroup,
+  push_interval_s: readByEnvGroup,
+  push_velocity: readByEnvGroup,
+} satisfies Record<DrParam, ApplyFn>;
+
+/** The distinct apply functions, in table order. */
+const APPLY_ONCE: readonly ApplyFn[] = [...new Set<ApplyFn>(Object.values(APPLY))];
+
+/** Applies sample `s` to a robot; a value outside its declared limits is an error naming the key. */
+export function applyRandomizationTo(t: DrTarget, s: DrSample): void {
+  checkSample(s);
+  for (const apply of APPLY_ONCE) apply(t, s);
 }
 
 /**

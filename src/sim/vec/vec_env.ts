@@ -10,9 +10,10 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { allocateBuffers, taskDims, type EnvBuffers, type EnvDims, type EnvGroupStats } from '../env_group.ts';
 import { locateTask, type TaskLocation } from '../../task/task_registry.ts';
-import { NOMINAL, resolveRandomization, unpackSample, DR_KEYS, type DomainRandomization, type DrSample } from '../../task/randomize.ts';
+import { effectiveRanges, unpackSample, DR_KEYS, type DomainRandomization, type DrSample } from '../../task/randomize.ts';
 import { loadRobotSpec, type LoadedRobotSpec } from '../../robot/robot_spec.ts';
 import type { TaskSpec } from '../../task/task.ts';
+import type { RolloutSource, SignalNames } from '../../rl/rollout_source.ts';
 import type { WorkerCommand, WorkerInit, WorkerReply } from './vec_protocol.ts';
 import { ENV_STATE_FORMAT, ENV_STATE_VERSION, checkStateHeader, copyRanges, type EnvGroupState, type VecEnvHeader, type VecEnvState } from '../env_state.ts';
 
@@ -106,7 +107,8 @@ class WorkerHandle {
   }
 }
 
-export class VecEnv {
+/** The local rollout source: the envs in worker threads of this process. */
+export class VecEnv implements RolloutSource {
   readonly task: TaskSpec;
   /** The task's robot contract (joint order, control period, decimation). */
   readonly robotSpec: LoadedRobotSpec;
@@ -118,6 +120,8 @@ export class VecEnv {
   readonly dr: DomainRandomization;
   /** Shared buffers: write `actions`, call `step()`, read the rest. */
   readonly buffers: EnvBuffers;
+  /** Observation, action and reward-term names in row order (the task's). */
+  readonly signals: SignalNames;
   private readonly workers: WorkerHandle[];
   private closed = false;
 
@@ -129,6 +133,7 @@ export class VecEnv {
     this.seed = cfg.seed;
     this.dr = dr;
     this.dims = taskDims(task);
+    this.signals = { observations: task.observations.map((s) => s.name), actions: task.actions.map((s) => s.name), rewardTerms: [...task.rewardTerms] };
     this.buffers = allocateBuffers(cfg.numEnvs, this.dims, true);
     this.workers = [];
     let first = 0;
@@ -147,7 +152,7 @@ export class VecEnv {
     if (!Number.isInteger(cfg.numEnvs) || cfg.numEnvs < 1) throw new Error(`envs: must be a positive integer, got ${cfg.numEnvs}`);
     if (!Number.isInteger(numWorkers) || numWorkers < 1) throw new Error(`workers: must be a positive integer, got ${numWorkers}`);
     if (numWorkers > cfg.numEnvs) throw new Error(`workers: ${numWorkers} workers for ${cfg.numEnvs} envs (need at least one env per worker)`);
-    const dr = cfg.randomize === false ? { ...NOMINAL } : resolveRandomization(task.dr, cfg.dr ?? {});
+    const dr = effectiveRanges(task.dr, { randomize: cfg.randomize ?? true, overrides: cfg.dr ?? {} });
     const env = new VecEnv(task, location, { numEnvs: cfg.numEnvs, numWorkers, seed: cfg.seed ?? 0 }, dr);
     try {
       await Promise.all(env.workers.map((w) => w.ready));
@@ -158,18 +163,27 @@ export class VecEnv {
     return env;
   }
 
-  /** Resets every env. */
-  async reset(): Promise<void> {
+  /** The current observations (`buffers.obs`). */
+  get obs(): Float32Array {
+    return this.buffers.obs;
+  }
+
+  /** Resets every env; resolves to their first observations. */
+  async reset(): Promise<Float32Array> {
     await this.all({ cmd: 'reset' });
+    return this.buffers.obs;
   }
 
   /**
-   * One control step of every env with the actions in `buffers.actions`. On return, `obs`,
-   * `rewards`, `terminated`, `truncated`, `terminalObs`, `episodeReturn/Length` and
-   * `rewardTerms` hold the results.
+   * One control step of every env with `actions` (copied into `buffers.actions`), or without
+   * them with what `buffers.actions` holds. Resolves to the buffers, whose `obs`, `rewards`,
+   * `terminated`, `truncated`, `terminalObs`, `episodeReturn/Length` and `rewardTerms` then
+   * hold the results.
    */
-  async step(): Promise<void> {
+  async step(actions?: Float32Array): Promise<EnvBuffers> {
+    if (actions) this.buffers.actions.set(actions);
     await this.all({ cmd: 'step' });
+    return this.buffers;
   }
 
   /** Runs `steps` bare `world.step()` calls in every worker at once; returns the wall time (s). */

@@ -1,13 +1,8 @@
 /**
- * `DrPanel`: the selected env's sampled domain-randomization values, with the ranges they were
- * drawn from where the server sent them.
+ * `DrPanel`: the selected env's sampled domain-randomization values, with their units and the
+ * ranges they were drawn from, all as the server sent them (the scene message's `drKeys` and
+ * `drRanges`, from the declarations in src/task): the page restates no unit or key.
  */
-
-/** Units of the sample keys, for display. */
-const UNITS = {
-  added_base_mass_kg: 'kg', joint_damping: 'N·m·s/rad', latency_steps: 'steps', gravity_x: 'm/s²', gravity_y: 'm/s²', gravity_z: 'm/s²',
-  push_interval_s: 's', push_velocity: 'm/s',
-};
 
 /** A table of one env's randomization sample. */
 export class DrPanel {
@@ -17,12 +12,24 @@ export class DrPanel {
     this.caption = caption;
     /** @type {Record<string, number>[]} */
     this.samples = [];
+    /** @type {Record<string, number[]> | null} */
     this.ranges = null;
+    /** @type {Map<string, { name: string, unit: string, description: string, drawnFrom: string | null }>} */
+    this.labels = new Map();
     this.env = 0;
   }
 
   /**
-   * New samples (one per env) and, for live sessions, the ranges.
+   * A new scene: its samples (one per env), the ranges (live sessions) and the sample keys' labels.
+   * @param {{ dr: Record<string, number>[], drRanges: Record<string, number[]> | null, drKeys?: { name: string, unit: string, description: string, drawnFrom: string | null }[] }} scene
+   */
+  setScene(scene) {
+    this.labels = new Map((scene.drKeys ?? []).map((l) => [l.name, l]));
+    this.set(scene.dr, scene.drRanges);
+  }
+
+  /**
+   * New samples (one per env) and, when given, the ranges.
    * @param {Record<string, number>[]} samples
    * @param {Record<string, number[]> | null} [ranges]
    */
@@ -47,17 +54,19 @@ export class DrPanel {
     for (const [key, value] of Object.entries(s)) {
       const tr = document.createElement('tr');
       tr.dataset.key = key;
+      const label = this.labels.get(key);
+      if (label) tr.title = label.description;
       const range = this.rangeOf(key);
-      tr.append(cell(key), cell(format(value), 'v'), cell(UNITS[key] ?? '', 'u'), cell(range ? `${format(range[0])}–${format(range[1])}` : '', 'r'));
+      tr.append(cell(key), cell(format(value), 'v'), cell(label?.unit ?? '', 'u'), cell(range ? `${format(range[0])}–${format(range[1])}` : '', 'r'));
       this.table.appendChild(tr);
     }
   }
 
   /** The range `key` was drawn from, where one applies. @param {string} key @returns {number[] | null} */
   rangeOf(key) {
-    if (!this.ranges) return null;
-    if (key.startsWith('gravity_')) return null;
-    return this.ranges[key] ?? null;
+    const from = this.labels.get(key)?.drawnFrom;
+    if (!this.ranges || !from) return null;
+    return this.ranges[from] ?? null;
   }
 }
 

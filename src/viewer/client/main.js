@@ -78,7 +78,7 @@ function onScene(m) {
   actions.title = m.policy ? `policy: ${m.policy}` : 'no policy loaded';
   view.setScene(m);
   view.select(state.env);
-  dr.set(m.dr, m.drRanges);
+  dr.setScene(m);
   dr.select(state.env);
   timeline.setScene(m);
   makePlots(m);

@@ -5,8 +5,8 @@
  * episodes ended early (fell) rather than at the time limit. Generic over tasks that declare
  * `commands`; the measuring is a set of episode-loop hooks, so it composes with a recorder.
  */
-import type { EnvGroup } from '../sim/env_group.ts';
-import type { EpisodeHooks } from '../sim/episodes.ts';
+import type { EnvGroup } from './env_group.ts';
+import type { EpisodeHooks } from './episodes.ts';
 import type { CommandSpec, TaskSpec } from '../task/task.ts';
 
 /** One command's statistics over the measured steps of every env's first episode. */

@@ -9,8 +9,8 @@ import type { EnvGroup } from '../../src/sim/env_group.ts';
 import type { CommandSpec, TaskSpec } from '../../src/task/task.ts';
 import { Rng } from '../../src/task/rng.ts';
 import { NOMINAL } from '../../src/task/randomize.ts';
-import { CommandTracker, resolveCommands, type CommandTrackingStats } from '../../src/rl/tracking.ts';
-import { evaluatePolicy } from '../../src/rl/evaluate.ts';
+import { CommandTracker, resolveCommands, type CommandTrackingStats } from '../../src/sim/tracking.ts';
+import { evaluatePolicy } from '../../src/sim/evaluate.ts';
 import { quadruped } from '../../envs/quadruped/quadruped.ts';
 import { cartpole } from '../../envs/cartpole.ts';
 
@@ -144,7 +144,7 @@ describe('evaluatePolicy with held commands', () => {
     };
     const seed = Math.floor(Math.random() * 1e9);
     const r = await evaluatePolicy({
-      task: 'quadruped', episodes: 2, seed, dr: NOMINAL, hooks,
+      task: quadruped, episodes: 2, seed, dr: NOMINAL, hooks,
       policy: async (obs) => new Float32Array((obs.length / 48) * 12),
       tracking: { commands: Float64Array.of(0.5, 0, 0), settleS: 1 },
     });
