@@ -52,7 +52,7 @@ export function updateFlops(s: UpdateShape): number {
 }
 
 /** The PPO configuration of a shape (all other keys at their defaults). */
-export function shapeConfig(s: UpdateShape, epochs = s.epochs): PpoConfig {
+function shapeConfig(s: UpdateShape, epochs = s.epochs): PpoConfig {
   return validatePpoConfig({
     num_envs: s.numEnvs, num_steps: s.numSteps, num_epochs: epochs, minibatch_size: Math.floor((s.numEnvs * s.numSteps) / s.minibatches),
     actor_hidden: s.hidden, critic_hidden: s.hidden, activation: s.activation, lr_schedule: 'fixed',

@@ -32,11 +32,6 @@ export function rotateVec(q: ArrayLike<number>, v: Readonly<Vec3>, out: Vec3 | F
   return out;
 }
 
-/** Gravity's direction (unit, pointing down) in the frame of a body with orientation `q`: legged robots' "projected gravity". */
-export function projectedGravity(q: ArrayLike<number>, out: Vec3 | Float64Array = [0, 0, 0], qOffset = 0): Vec3 | Float64Array {
-  return rotateVec(q, [0, 0, -1], out, qOffset, true);
-}
-
 // -- signals
 
 /** What a signal may carry besides its name and unit (see `SignalSpec`). */
@@ -176,7 +171,7 @@ export function offsetInOwner(robot: SimRobot, task: string, name: string, point
 }
 
 /** Pose of URDF link `name`'s frame in the root link's frame with every joint at 0. */
-export function refPose(model: RobotModel, name: string): { p: Vec3; q: Quat } {
+function refPose(model: RobotModel, name: string): { p: Vec3; q: Quat } {
   let p: Vec3 = [0, 0, 0];
   let q: Quat = [0, 0, 0, 1];
   for (let link = name, guard = 0; link !== model.rootLink; guard++) {

@@ -7,7 +7,7 @@
 import { PROTOCOL_VERSION, ProtocolError, type SafeReason } from './protocol.ts';
 
 /** First byte of every binary frame ('S'). */
-export const FRAME_MAGIC = 0x53;
+const FRAME_MAGIC = 0x53;
 /** Header length in bytes. */
 export const HEADER_BYTES = 24;
 

@@ -34,7 +34,7 @@ export interface ChannelStats {
 }
 
 /** Observations one channel may have waiting for the policy before new ones are refused as `busy`. */
-export const MAX_PENDING = 32;
+const MAX_PENDING = 32;
 
 /** Safety layer + policy for one connection. */
 export class ControlChannel {

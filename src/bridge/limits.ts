@@ -10,11 +10,11 @@ import type { SafetyLimits } from './safety.ts';
 import type { PolicyInfo } from './protocol.ts';
 
 /** Default bound on |observation| (observed units) when the robot JSON sets none. */
-export const DEFAULT_MAX_ABS_OBSERVATION = 1e4;
+const DEFAULT_MAX_ABS_OBSERVATION = 1e4;
 /** Position control: default largest target change per period, in multiples of velocity limit × period. */
-export const POSITION_STEP_FACTOR = 4;
+const POSITION_STEP_FACTOR = 4;
 /** Default watchdog timeout, in control periods. */
-export const TIMEOUT_PERIODS = 3;
+const TIMEOUT_PERIODS = 3;
 
 /**
  * The safety limits for `contract` on `spec`'s robot with its URDF `model`. Position control:
@@ -55,7 +55,7 @@ export function safetyLimitsFor(contract: PolicyContract, spec: LoadedRobotSpec,
 }
 
 /** Throws unless the policy was made for this robot with the same joints in the same order. */
-export function checkRobotFits(contract: PolicyContract, spec: LoadedRobotSpec): void {
+function checkRobotFits(contract: PolicyContract, spec: LoadedRobotSpec): void {
   if (contract.robot !== spec.name) throw new Error(`policy is for robot ${contract.robot}, but the robot description is ${spec.name} (${spec.specPath})`);
   const joints = spec.joints.map((j) => j.name);
   if (joints.join() !== contract.jointOrder.join()) throw new Error(`policy joint order [${contract.jointOrder.join(', ')}] differs from ${spec.specPath}: [${joints.join(', ')}]`);

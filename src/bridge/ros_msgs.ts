@@ -45,7 +45,7 @@ const AXES = ['x', 'y', 'z'];
  * `effort[J]`, `position_offset[J]`, `imu.<angular_velocity|linear_acceleration|projected_gravity>.<x|y|z>`,
  * `<base_velocity|cmd_vel>.<linear|angular>.<x|y|z>`, `last_action[J or k]`.
  */
-export function parseSource(text: string, info: PolicyInfo): Source {
+function parseSource(text: string, info: PolicyInfo): Source {
   const joints = info.joint_order;
   let m = /^(position|velocity|effort|position_offset)\[([^\]]+)\]$/.exec(text);
   if (m) {

@@ -11,7 +11,7 @@ import { frameName, type Claim, type Frame, type JsonMessage, type ProtocolSessi
 import { assembleObservation, commandMessage, type RosInputs, type RosTopics, type Source } from './ros_msgs.ts';
 
 /** rosbridge v2 ops a client may send that this server handles (others get an error status). */
-export const ROSBRIDGE_OPS: readonly string[] = [
+const ROSBRIDGE_OPS: readonly string[] = [
   'advertise', 'unadvertise', 'publish', 'subscribe', 'unsubscribe', 'set_level',
   'call_service', 'advertise_service', 'unadvertise_service', 'service_response', 'auth', 'fragment',
   'send_action_goal', 'cancel_action_goal', 'advertise_action', 'unadvertise_action',

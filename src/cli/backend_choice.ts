@@ -12,7 +12,7 @@ import type { Backend } from '../backend/backend.ts';
 import { UsageError, say } from './common.ts';
 
 /** The values `--backend` accepts. */
-export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
+const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
 
 const NO_ADAPTER = 'no WebGPU adapter (no GPU driver with Vulkan, Metal or D3D12; scripts/install-system-deps.sh vulkan installs the CPU driver lavapipe)';
 
@@ -62,14 +62,6 @@ function openCpu(): CpuBackend {
 function threadsText(): string {
   const n = cpuThreads();
   return `${n} thread${n === 1 ? '' : 's'}`;
-}
-
-/**
- * Frees what `chooseBackend` opened, so the process can exit.
- * @deprecated Call `backend.destroy()` (part of `Backend`); this stays only until `train.ts` does.
- */
-export function releaseBackend(backend: Backend): void {
-  backend.destroy();
 }
 
 async function openWebGpu() {

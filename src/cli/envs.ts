@@ -7,7 +7,7 @@ import { describeRanges, type DrParamInfo } from '../task/randomize.ts';
 import { printJson, table } from './common.ts';
 
 /** The JSON description of one task (`sim2real envs --json` prints an array of these). */
-export function describeTask(task: TaskSpec) {
+function describeTask(task: TaskSpec) {
   const spec = loadRobotSpec(task.robot);
   return {
     name: task.name,

@@ -30,7 +30,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
  * Builds the program with the command `argv` names, or with every command when it names none
  * (top-level help, `help`, a typo — commander then lists them all).
  */
-export async function buildProgram(argv: string[]): Promise<Command> {
+async function buildProgram(argv: string[]): Promise<Command> {
   const program = new Command('sim2real')
     .description('Train robot control policies in parallel Rapier simulation with domain randomization, export them as ONNX, deploy them over WebSocket.')
     .version(pkg.version)

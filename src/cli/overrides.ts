@@ -70,7 +70,7 @@ export function parseSets(sets: readonly string[], shape: ConfigShape): Layer {
  * comma list of numbers at a `numbers` leaf an array. Anything else is left as it is, for the
  * owner of the key to refuse by name (e.g. `num_workers: "auto"` is the owner's to read).
  */
-export function typeLayer(layer: Layer, shape: ConfigShape): Layer {
+function typeLayer(layer: Layer, shape: ConfigShape): Layer {
   const out: Layer = {};
   for (const [key, value] of Object.entries(layer)) {
     const sub = Object.hasOwn(shape, key) ? shape[key] : shape['*'];

@@ -8,7 +8,7 @@ import { OnPolicyRunner } from '../rl/runner.ts';
 import { VecEnv } from '../sim/vec/vec_env.ts';
 import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError } from './common.ts';
 import { collectSet, configLayers, reservedPath, TRAIN_SHAPE } from './overrides.ts';
-import { chooseBackend, releaseBackend } from './backend_choice.ts';
+import { chooseBackend } from './backend_choice.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { writeRunPolicy } from './export.ts';
 
@@ -84,7 +84,7 @@ export function trainCommand(): Command {
         progress.stop();
         process.off('SIGINT', onSigint);
         await runner.close();
-        releaseBackend(backend);
+        backend.destroy();
       }
     });
 }

@@ -14,13 +14,13 @@ const { onnx } = onnxProto;
 /** The ONNX operator set the graph uses. */
 export const OPSET_VERSION = 17;
 /** ONNX IR version matching opset 17. */
-export const IR_VERSION = 8;
+const IR_VERSION = 8;
 /** Name of the graph's input. */
 export const INPUT_NAME = 'obs';
 /** Name of the graph's output. */
 export const OUTPUT_NAME = 'actions';
 /** Symbolic name of the batch dimension. */
-export const BATCH_DIM = 'batch';
+const BATCH_DIM = 'batch';
 
 /** Action post-processing to bake in: actions = offsets + scales · clip(mean, ±clip). */
 export interface GraphPostprocess {

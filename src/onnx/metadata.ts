@@ -109,7 +109,7 @@ export function buildContract(s: ContractSources): PolicyContract {
 }
 
 /** The units of the graph's `actions` output: the actions' physical units when post-processed, else `1`. */
-export function outputUnits(c: PolicyContract): string[] {
+function outputUnits(c: PolicyContract): string[] {
   return c.actions.map((a) => (c.postprocess ? a.unit : '1'));
 }
 

@@ -8,7 +8,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSyn
 import { basename, dirname, join } from 'node:path';
 
 /** Marks temp files in their names (`.<target>.tmp-<pid>-<random>`); readers skip such files. */
-export const TEMP_MARK = '.tmp-';
+const TEMP_MARK = '.tmp-';
 
 /** Whether a directory entry is a temp file left by `writeFileAtomic` (e.g. after a crash). */
 export function isTempFile(name: string): boolean {

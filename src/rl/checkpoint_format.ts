@@ -84,7 +84,7 @@ export interface CheckpointEntry {
 /** The format version this build writes and the only one it reads. */
 export const CHECKPOINT_FORMAT_VERSION = 1;
 /** The first 8 bytes of every checkpoint file. */
-export const CHECKPOINT_MAGIC = Buffer.from('S2RCKPT\0', 'latin1');
+const CHECKPOINT_MAGIC = Buffer.from('S2RCKPT\0', 'latin1');
 const PREFIX_BYTES = 24; // magic 8 + version u32 + header length u32 + payload length u64
 const ALIGN_BYTES = 64;
 const DIGEST_BYTES = 32; // SHA-256

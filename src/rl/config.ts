@@ -125,12 +125,7 @@ export function autoWorkerCount(numEnvs: number, cores = os.availableParallelism
 }
 
 /** The fewest envs `"auto"` gives a worker. */
-export const AUTO_ENVS_PER_WORKER = 32;
-
-/** Iterations the run is planned for. */
-export function totalIterations(cfg: TrainConfig): number {
-  return cfg.ppo.total_iterations;
-}
+const AUTO_ENVS_PER_WORKER = 32;
 
 /** A short stable hash of the configuration (policy metadata, run identity). */
 export function configHash(cfg: TrainConfig): string {

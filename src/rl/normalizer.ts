@@ -102,7 +102,7 @@ export interface RewardScalerState {
 }
 
 /** Scaled rewards are clipped to ±this (SB3's default): the first steps' variance estimate is tiny. */
-export const REWARD_CLIP = 10;
+const REWARD_CLIP = 10;
 
 /**
  * Divides rewards by the running standard deviation of each env's discounted return (SB3's

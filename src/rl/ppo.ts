@@ -340,7 +340,7 @@ export class PPO {
 }
 
 /** 1 − Var(y − ŷ)/Var(y) (CleanRL); NaN when y is constant. */
-export function explainedVarianceOf(pred: Float32Array, target: Float32Array): number {
+function explainedVarianceOf(pred: Float32Array, target: Float32Array): number {
   const n = target.length;
   let my = 0, md = 0;
   for (let i = 0; i < n; i++) {

@@ -8,7 +8,7 @@
 export type LrScheduleKind = 'fixed' | 'linear' | 'adaptive';
 
 /** Bounds of the adaptive schedule (rsl_rl's constants). */
-export const ADAPTIVE_LR_BOUNDS = { min: 1e-5, max: 1e-2 } as const;
+const ADAPTIVE_LR_BOUNDS = { min: 1e-5, max: 1e-2 } as const;
 
 /** Serializable schedule state. */
 export interface LrScheduleState {

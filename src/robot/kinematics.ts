@@ -108,7 +108,7 @@ function rotCom(t: TreeArrays, st: Float64Array, b: number, i: number): number {
  * Velocity (world) of the point of body `b` at offset `r` (world frame) from the body origin,
  * into `out`: v_com + ω × (r − R·com).
  */
-export function pointVel(t: TreeArrays, st: Float64Array, b: number, rx: number, ry: number, rz: number, out: Float64Array): void {
+function pointVel(t: TreeArrays, st: Float64Array, b: number, rx: number, ry: number, rz: number, out: Float64Array): void {
   const o = b * BODY_STRIDE;
   const cx = rx - rotCom(t, st, b, 0), cy = ry - rotCom(t, st, b, 1), cz = rz - rotCom(t, st, b, 2);
   const wx = st[o + 10] as number, wy = st[o + 11] as number, wz = st[o + 12] as number;

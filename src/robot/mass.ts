@@ -18,12 +18,12 @@ export interface MassPlan {
 }
 
 /** Mass given to a movable body that has none in the URDF (kg). */
-export const TINY_MASS_KG = 1e-3;
+const TINY_MASS_KG = 1e-3;
 /** Principal moments of inertia of such a body (kg·m²). */
-export const TINY_INERTIA = 1e-6;
+const TINY_INERTIA = 1e-6;
 
 /** The inertia tensor (about the COM, in the body frame) and COM of one link's `<inertial>`. */
-export function linkInertia(link: Link, pose: RigidPose): { massKg: number; com: Vec3; tensor: Mat3 } | null {
+function linkInertia(link: Link, pose: RigidPose): { massKg: number; com: Vec3; tensor: Mat3 } | null {
   const inr = link.inertial;
   if (inr === undefined || !(inr.massKg > 0)) return null;
   const local: Mat3 = [inr.ixx, inr.ixy, inr.ixz, inr.ixy, inr.iyy, inr.iyz, inr.ixz, inr.iyz, inr.izz];
@@ -59,7 +59,7 @@ export function combineMass(parts: { link: Link; pose: RigidPose }[], dynamic: b
 }
 
 /** `m·(|d|²·E − d·dᵀ)`: the inertia a point mass `m` at offset `d` adds about the origin. */
-export function parallelAxis(m: number, d: Vec3): Mat3 {
+function parallelAxis(m: number, d: Vec3): Mat3 {
   const [x, y, z] = d;
   const dd = x * x + y * y + z * z;
   return [m * (dd - x * x), -m * x * y, -m * x * z, -m * x * y, m * (dd - y * y), -m * y * z, -m * x * z, -m * y * z, m * (dd - z * z)];

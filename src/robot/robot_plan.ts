@@ -15,7 +15,7 @@ import { qNormalize, qRotate, vNormalize, vSub, poseMul, type RigidPose } from '
 import { combineMass, type MassPlan } from './mass.ts';
 
 /** The name of the URDF link that stands for the world (the conventional fixed base). */
-export const WORLD_LINK = 'world';
+const WORLD_LINK = 'world';
 
 /** A collision shape placed in its body's frame. */
 export interface ColliderPlan {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where the robots shipped with the project live. */
-export const ROBOTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../robots');
+const ROBOTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../robots');
 
 /** One actuated joint, in action order. */
 export interface JointSpec {

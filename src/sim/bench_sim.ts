@@ -38,7 +38,7 @@ export interface BenchSimResult {
 }
 
 /** Untimed steps first: the workers' JavaScript reaches its optimized tier within about 100 steps. */
-export const WARMUP_STEPS = 100;
+const WARMUP_STEPS = 100;
 
 /** Runs the benchmark; the vec env is closed before returning. */
 export async function benchSim(cfg: BenchSimConfig): Promise<BenchSimResult> {

@@ -79,7 +79,7 @@ export function taskDims(task: TaskSpec): EnvDims {
 }
 
 /** Names of the arrays in `EnvBuffers`, in a fixed order. */
-export const BUFFER_KEYS = [
+const BUFFER_KEYS = [
   'obs', 'actions', 'rewards', 'terminated', 'truncated', 'terminalObs', 'episodeReturn', 'episodeLength', 'rewardTerms', 'drSamples',
 ] as const satisfies readonly (keyof EnvBuffers)[];
 

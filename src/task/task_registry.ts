@@ -38,7 +38,7 @@ export function getTask(name: string): TaskSpec {
 }
 
 /** Whether `ref` names a module file rather than a registered task. */
-export function isTaskModulePath(ref: string): boolean {
+function isTaskModulePath(ref: string): boolean {
   return ref.includes('/') || ref.includes('\\') || /\.(ts|mts|js|mjs)$/.test(ref);
 }
 

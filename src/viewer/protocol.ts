@@ -99,7 +99,7 @@ export type ClientMessage =
   | { type: 'episode'; index: number };
 
 /** Largest speed multiplier; the loop also caps steps per tick. */
-export const MAX_SPEED = 16;
+const MAX_SPEED = 16;
 
 /** Parses one page message; throws an Error saying what is wrong. */
 export function parseClientMessage(text: string): ClientMessage {

@@ -10,11 +10,11 @@ import CRC32 from 'crc-32';
 import type { RobotDescription } from './scene_description.ts';
 
 /** The 8 bytes every recording starts with. */
-export const RECORDING_MAGIC = 'S2R-REC\n';
+const RECORDING_MAGIC = 'S2R-REC\n';
 /** Tag in the header's `format` field. */
-export const RECORDING_FORMAT = 'sim2real.recording';
+const RECORDING_FORMAT = 'sim2real.recording';
 /** The layout version this build writes and reads. */
-export const RECORDING_VERSION = 1;
+const RECORDING_VERSION = 1;
 
 /** What a recording says about itself: the robot, the signal layout and where it came from. */
 export interface RecordingHeader {

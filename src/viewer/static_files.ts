@@ -27,7 +27,7 @@ export interface StaticFile {
 }
 
 /** Where a URL path lives on disk, or null when it is not one of the served files. */
-export function staticPath(urlPath: string): string | null {
+function staticPath(urlPath: string): string | null {
   const routes: [string, string][] = [
     ['/client/', CLIENT_DIR],
     ['/vendor/three/build/', path.join(THREE_DIR, 'build')],

@@ -4,7 +4,9 @@
  * file and the import named.
  */
 import { describe, expect, it } from 'vitest';
-import { importsOf, roomOf, sourceFiles } from './import_graph.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { importsOf, ROOT, roomOf, sourceFiles } from './import_graph.ts';
 
 /** Rooms each room may import from (itself always). Type-only imports obey the same table. */
 const MAY_IMPORT: Record<string, string[]> = {
@@ -83,5 +85,18 @@ describe('import directions', () => {
     expect(allows('backend', 'rl')).toBe(false);
     expect(HEAVY.some((h) => h.test('@dimforge/rapier3d-simd-compat'))).toBe(true);
     expect(HEAVY.some((h) => h.test('three/examples/jsm/loaders/STLLoader.js'))).toBe(true);
+  });
+
+  it('every room under src/ is in the table, in docs/architecture.md and in the README layout', () => {
+    const rooms = readdirSync(path.join(ROOT, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    expect(rooms.length).toBeGreaterThan(8);
+    const map = readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const layout = readme.slice(readme.indexOf('## Layout'));
+    for (const room of rooms) {
+      expect(Object.keys(MAY_IMPORT), room).toContain(room);
+      expect(map, `docs/architecture.md names src/${room}/`).toContain(`| \`src/${room}/\` |`);
+      expect(layout, `README layout names src/${room}/`).toContain(`\`src/${room}/\``);
+    }
   });
 });

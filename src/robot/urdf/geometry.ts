@@ -10,7 +10,7 @@ import { parseStl } from './stl.ts';
 import { fail, number, numbers, reqString, showAttr, type XmlElement, type XmlPlace } from './xml.ts';
 
 /** The collision shapes a `<geometry>` may hold. */
-export const SHAPES = ['box', 'cylinder', 'sphere', 'capsule', 'mesh'] as const;
+const SHAPES = ['box', 'cylinder', 'sphere', 'capsule', 'mesh'] as const;
 
 const PRIMITIVES_HINT = 'use <box>, <cylinder>, <sphere> or <capsule> collision shapes instead';
 
@@ -47,7 +47,7 @@ export function readCollisionGeometry(place: XmlPlace, geometry: XmlElement, bas
 }
 
 /** Where a mesh `filename` may be: the first existing candidate, and every path tried. */
-export function resolveMeshPath(filename: string, baseDir: string): { found?: string; tried: string[] } {
+function resolveMeshPath(filename: string, baseDir: string): { found?: string; tried: string[] } {
   let candidates: string[];
   const pkg = /^package:\/\/([^/]+)\/(.+)$/.exec(filename);
   if (pkg !== null) {
@@ -89,7 +89,7 @@ function readMesh(place: XmlPlace, mesh: XmlElement, baseDir: string): Geometry 
  * The distinct vertices of an STL file (binary or ASCII) as a flat `[x, y, z, …]` array;
  * `bad(why)` builds the error for an unreadable, empty or flat mesh.
  */
-export function loadStlVertices(file: string, bad: (why: string) => Error): Float32Array {
+function loadStlVertices(file: string, bad: (why: string) => Error): Float32Array {
   let positions: ArrayLike<number>;
   try {
     positions = parseStl(readFileSync(file));

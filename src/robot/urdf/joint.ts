@@ -9,7 +9,7 @@ import { listNames, warnUnknown, type UrdfContext } from './warnings.ts';
 import { fail, number, numbers, optionalChild, reqString, showAttr, type XmlElement, type XmlPlace } from './xml.ts';
 
 /** The joint types the loader accepts. */
-export const JOINT_TYPES: readonly JointType[] = ['revolute', 'continuous', 'prismatic', 'fixed', 'floating'];
+const JOINT_TYPES: readonly JointType[] = ['revolute', 'continuous', 'prismatic', 'fixed', 'floating'];
 
 const IGNORED = ['mimic', 'safety_controller', 'calibration'];
 const KNOWN = ['parent', 'child', 'origin', 'axis', 'limit', 'dynamics', ...IGNORED];

@@ -26,7 +26,7 @@ export function rpyToQuat(rpy: Vec3): Quat {
 }
 
 /** The identity pose. */
-export function identityPose(): Pose {
+function identityPose(): Pose {
   return { xyz: [0, 0, 0], rpy: [0, 0, 0], quat: [0, 0, 0, 1] };
 }
 

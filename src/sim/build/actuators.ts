@@ -23,7 +23,7 @@ import type { JointSpec, LoadedRobotSpec } from '../../robot/robot_spec.ts';
 export type UnitJoint = InstanceType<Rapier['UnitImpulseJoint']>;
 
 /** Largest finite f32: Rapier's "no limit" for motor forces. */
-export const F32_MAX = 3.4028234663852886e38;
+const F32_MAX = 3.4028234663852886e38;
 
 /** Saturating velocity motor for undamped effort control: target speed and damping (SI). */
 const SAT_SPEED = 1e5;

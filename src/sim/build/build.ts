@@ -25,9 +25,9 @@ export type { UnitJoint } from './actuators.ts';
 const GROUND_BIT = 0x0001;
 const ROBOT_BIT = 0x0002;
 /** The ground: member of "ground", collides with "robot". */
-export const GROUND_GROUPS = (GROUND_BIT << 16) | ROBOT_BIT;
+const GROUND_GROUPS = (GROUND_BIT << 16) | ROBOT_BIT;
 /** Robot colliders: member of "robot", collide with "ground" only (no self- or env-env contact). */
-export const ROBOT_GROUPS = (ROBOT_BIT << 16) | GROUND_BIT;
+const ROBOT_GROUPS = (ROBOT_BIT << 16) | GROUND_BIT;
 
 /** Options of {@link createWorld}. */
 export interface WorldConfig {

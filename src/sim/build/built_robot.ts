@@ -9,7 +9,7 @@ import type { LoadedRobotSpec } from '../../robot/robot_spec.ts';
 import type { DrSample } from '../../task/randomize.ts';
 import type { SimLink, SimRobot } from '../../task/sim_robot.ts';
 import type { LinkFrame, RobotPlan } from '../../robot/robot_plan.ts';
-import { BODY_STRIDE, J_PRISMATIC, J_REVOLUTE, forwardKinematics, jointState, originVelocity, type FkBody, type TreeArrays } from '../../robot/kinematics.ts';
+import { BODY_STRIDE, J_NONE, J_PRISMATIC, J_REVOLUTE, forwardKinematics, jointState, originVelocity, type FkBody, type TreeArrays } from '../../robot/kinematics.ts';
 import { BodyStateCache, type StepClock } from './body_state.ts';
 import { Actuators, type UnitJoint } from './actuators.ts';
 import { applyRandomizationTo, loadDrValues, saveDrValues, type DrState } from './randomization.ts';
@@ -116,7 +116,7 @@ export class BuiltRobot implements SimRobot {
     }));
     this.tree = {
       parent: Int32Array.from(plan.bodies, (b) => b.parent),
-      type: Uint8Array.from(plan.bodies, (b) => (b.joint === null ? 0 : b.joint.type === 'prismatic' ? J_PRISMATIC : J_REVOLUTE)),
+      type: Uint8Array.from(plan.bodies, (b) => (b.joint === null ? J_NONE : b.joint.type === 'prismatic' ? J_PRISMATIC : J_REVOLUTE)),
       anchor: Float64Array.from(plan.bodies.flatMap((b) => b.joint?.anchor1 ?? [0, 0, 0])),
       axis: Float64Array.from(plan.bodies.flatMap((b) => b.joint?.axis ?? [0, 0, 0])),
       com: Float64Array.from(plan.bodies.flatMap((b) => b.mass.com)),

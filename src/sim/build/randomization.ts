@@ -156,7 +156,7 @@ function setMasses(dr: DrState, scale: number, addedKg: number): void {
 }
 
 /** Re-applies the per-env gravity difference as a persistent force `m·(g_sample − g_world)` on each body. */
-export function applyGravityForces(dr: DrState): void {
+function applyGravityForces(dr: DrState): void {
   const [gx, gy, gz] = dr.gravityDiff;
   const zero = gx === 0 && gy === 0 && gz === 0;
   dr.bodies.forEach((body, i) => {
