@@ -83,20 +83,37 @@ describe('reacher', () => {
 
   it('brings the fingertip within 1 cm of any target in under a second with joint PD control, taking a few tenths of a second', async () => {
     const { h, ik } = await arm();
+    const dt = h.spec.control_dt_s;
+    // Joint PD (action per rad and per rad/s) toward the inverse-kinematics solution on the elbow's
+    // current side. The shoulder's velocity gain is bounded by the 20 ms control period: with the
+    // arm nearly stretched (targets near the 0.2 m rim, elbow ≈ 0.62 rad) the forearm is light
+    // against shoulder torque, and a shoulder gain above about 0.19 over-corrects every step, so the
+    // elbow falls into a period-2 oscillation of ±10 rad/s held up only by the action clip (the
+    // former 3 / 0.25 left ~0.2% of episodes 2–3 cm off the target at the end). 0.15 keeps a 25%
+    // margin; a shoulder kp of 1 keeps kd/kp high enough to brake full-torque swings in time.
+    const [kp1, kd1, kp2, kd2] = [1, 0.15, 2, 0.05];
     const times: number[] = [];
     for (let k = 0; k < 40; k++) {
       const d = new Driver(h, reacher, h.create(SEED + k), SEED + k);
       const o = d.reset();
       const [g1, g2] = ik(o[6] as number, o[7] as number, q(o, 1));
+      const msg = `seed ${SEED + k}`;
       let reached = -1;
+      /** Steps after which the fingertip stays within 1 cm to the end of the episode. */
+      let settled = 0;
       for (let t = 0; t < reacher.maxEpisodeSteps; t++) {
-        const r = d.step([3 * wrapAngle(g1 - q(d.obs, 0)) - 0.25 * (d.obs[4] as number), 1.5 * (g2 - q(d.obs, 1)) - 0.05 * (d.obs[5] as number)]);
+        const r = d.step([kp1 * wrapAngle(g1 - q(d.obs, 0)) - kd1 * (d.obs[4] as number), kp2 * (g2 - q(d.obs, 1)) - kd2 * (d.obs[5] as number)]);
         expect(r.terminated).toBe(false);
-        if (reached < 0 && -(r.terms[0] as number) < 0.01) reached = t + 1;
+        const dist = -(r.terms[0] as number);
+        if (reached < 0 && dist < 0.01) reached = t + 1;
+        if (dist >= 0.01) settled = t + 1;
       }
-      expect(reached, `seed ${SEED + k}`).toBeGreaterThan(0);
-      expect(-(d.res.terms[0] as number), `seed ${SEED + k}`).toBeLessThan(0.02);
-      times.push(reached * d.h.spec.control_dt_s);
+      expect(reached, msg).toBeGreaterThan(0);
+      // Within 1 cm for good by 0.8 s, so for at least the episode's last 10 steps (0.2 s), and
+      // ending within 5 mm (measured over 40,000 episodes: for good by ≤ 0.64 s, ending ≤ 1.6 mm).
+      expect(settled, msg).toBeLessThanOrEqual(reacher.maxEpisodeSteps - 10);
+      expect(-(d.res.terms[0] as number), msg).toBeLessThan(0.005);
+      times.push(reached * dt);
     }
     times.sort((a, b) => a - b);
     const median = times[times.length >> 1] as number;
