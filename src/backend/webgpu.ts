@@ -11,11 +11,12 @@ import {
   type MomentTensors, type PpoLossInputs, type PpoLossOutputs, type PpoLossParams, type Tensor,
 } from './backend.ts';
 import { checkIndexView, checkRowIndices, checkSameSize, checkShapes, checkUpload, checkUploadIndices, checkView } from './checks.ts';
-import { grid1d, openGpu, type AdapterInfo, type GpuContext } from './webgpu_device.ts';
+import { describeAdapter } from './adapter_search.ts';
+import { GpuContext, grid1d, openGpu, type AdapterInfo, type NotOpened } from './webgpu_device.ts';
 import { GpuOps, ReduceMode } from './webgpu_ops.ts';
 import { GpuIndexTensor, GpuTensor, overlaps } from './webgpu_tensor.ts';
 
-export type { AdapterInfo } from './webgpu_device.ts';
+export type { AdapterInfo, NotOpened } from './webgpu_device.ts';
 
 const ACT = { tanh: 0, elu: 1 } as const;
 
@@ -30,8 +31,17 @@ export class WebGpuBackend implements Backend {
 
   /** Opens the default adapter; null when the machine has none (no GPU driver, no lavapipe). */
   static async create(): Promise<WebGpuBackend | null> {
-    const ctx = await openGpu();
-    return ctx ? new WebGpuBackend(ctx) : null;
+    const opened = await WebGpuBackend.open();
+    return opened instanceof WebGpuBackend ? opened : null;
+  }
+
+  /**
+   * Opens the default adapter, or says why not, for the one line a command prints: why there is no
+   * adapter, or (with `hardwareOnly`) the software adapter that is all there is.
+   */
+  static async open(o: { hardwareOnly?: boolean } = {}): Promise<WebGpuBackend | NotOpened> {
+    const ctx = await openGpu(o);
+    return ctx instanceof GpuContext ? new WebGpuBackend(ctx) : ctx;
   }
 
   /** What the adapter reports (vendor, architecture, device, description, software or not). */
@@ -41,10 +51,7 @@ export class WebGpuBackend implements Backend {
 
   /** One line naming the adapter for logs, e.g. `llvmpipe: Mesa 25.0.7 (LLVM 15.0.6), mesa software`. */
   get adapterDescription(): string {
-    const i = this.ctx.info;
-    const head = i.description || i.device || 'unknown adapter';
-    const tail = [i.vendor, i.architecture].filter((s) => s && !head.includes(s)).join(' ');
-    return tail ? `${head}, ${tail}` : head;
+    return describeAdapter(this.ctx.info);
   }
 
   /**

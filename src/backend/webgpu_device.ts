@@ -8,17 +8,10 @@
  * dynamic offset per dispatch, so bind groups are cached per kernel and buffer set.
  */
 import { create, globals } from 'webgpu';
+import { adapterInfo, searchAhead, searchHere, type AdapterInfo, type NotOpened } from './adapter_search.ts';
 import { kernelSource, type KernelName, type KernelSource } from './kernel_registry.ts';
 
-/** What the adapter says about itself, for logs and for `--backend auto`. */
-export interface AdapterInfo {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** A software rasterizer or fallback adapter (lavapipe, SwiftShader): a CPU, not a GPU. */
-  software: boolean;
-}
+export type { AdapterInfo, NotOpened } from './adapter_search.ts';
 
 /** A GPU buffer that tensors and their views share. */
 export class GpuRoot {
@@ -57,17 +50,25 @@ const MAX_GROUPS = 65535;
 let gpuHandle: GPU | null = null;
 let openContexts = 0;
 
-/** Opens the default adapter and a device on it; null when there is no adapter (no Vulkan/Metal/D3D driver). */
-export async function openGpu(): Promise<GpuContext | null> {
+/**
+ * Opens the default adapter and a device on it, or says why not (`NotOpened`): no adapter (no
+ * Vulkan, Metal or D3D12 driver), or with `hardwareOnly` only a software one. What Dawn prints
+ * while it searches is read, not shown (`adapter_search.ts`).
+ */
+export async function openGpu(o: { hardwareOnly?: boolean } = {}): Promise<GpuContext | NotOpened> {
+  // a Dawn instance already open has searched (and said its piece) before
+  const ahead = gpuHandle ? null : searchAhead();
+  if (ahead && !ahead.info) return { noAdapter: ahead.noAdapter };
+  if (ahead?.info?.software && o.hardwareOnly) return { softwareAdapter: ahead.info };
   if (!gpuHandle) {
     Object.assign(globalThis, globals);
     gpuHandle = create([]);
   }
-  const gpu = gpuHandle;
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) {
+  const { adapter, noAdapter } = await searchHere(gpuHandle);
+  const info = adapter && adapterInfo(adapter);
+  if (!adapter || !info || (info.software && o.hardwareOnly)) {
     if (openContexts === 0) gpuHandle = null;
-    return null;
+    return info ? { softwareAdapter: info } : { noAdapter };
   }
   const lim = adapter.limits;
   let device: GPUDevice;
@@ -85,15 +86,7 @@ export async function openGpu(): Promise<GpuContext | null> {
     throw e;
   }
   openContexts++;
-  return new GpuContext(device, describe(adapter));
-}
-
-function describe(adapter: GPUAdapter): AdapterInfo {
-  const i = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  const legacy = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
-  const text = `${i.vendor} ${i.architecture} ${i.device} ${i.description}`;
-  const software = Boolean(i.isFallbackAdapter ?? legacy) || i.architecture === 'software' || /llvmpipe|lavapipe|swiftshader|software/i.test(text);
-  return { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, software };
+  return new GpuContext(device, info);
 }
 
 /** The device, its pipeline and bind-group caches, and the pending command encoder. */

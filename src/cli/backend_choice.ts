@@ -9,12 +9,12 @@ import os from 'node:os';
 import { CpuBackend } from '../backend/cpu.ts';
 import { MAX_THREADS } from '../backend/cpu_pool.ts';
 import type { Backend } from '../backend/backend.ts';
+import { describeAdapter } from '../backend/adapter_search.ts';
+import type { NotOpened, WebGpuBackend } from '../backend/webgpu.ts';
 import { UsageError, say } from './common.ts';
 
 /** The values `--backend` accepts. */
 const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const;
-
-const NO_ADAPTER = 'no WebGPU adapter (no GPU driver with Vulkan, Metal or D3D12; scripts/install-system-deps.sh vulkan installs the CPU driver lavapipe)';
 
 /** The backend for `choice`; prints one line saying which and why. Release it with its `destroy()`. */
 export async function chooseBackend(choice: string): Promise<Backend> {
@@ -23,32 +23,32 @@ export async function chooseBackend(choice: string): Promise<Backend> {
     say(`backend: cpu, ${threadsText()}`);
     return openCpu();
   }
-  let gpu: Awaited<ReturnType<typeof openWebGpu>>;
+  let gpu: WebGpuBackend | NotOpened;
   try {
-    gpu = await openWebGpu();
+    gpu = await openWebGpu(choice === 'auto');
   } catch (e) {
     const why = `WebGPU failed to start: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
     if (choice === 'webgpu') throw new UsageError(`--backend webgpu: ${why}`);
-    say(`backend: cpu (auto: ${why}), ${threadsText()}`);
+    say(`backend: cpu (${why}), ${threadsText()}`);
     return openCpu();
   }
-  if (choice === 'webgpu') {
-    if (!gpu) throw new UsageError(`--backend webgpu: ${NO_ADAPTER}; use --backend cpu`);
-    say(`backend: webgpu (${gpu.adapterDescription}${gpu.adapter.software ? '; a software adapter: the CPU backend is usually faster' : ''})`);
-    return gpu;
-  }
-  if (!gpu) {
-    say(`backend: cpu (auto: ${NO_ADAPTER}), ${threadsText()}`);
+  if ('noAdapter' in gpu) {
+    if (choice === 'webgpu') throw new UsageError(`--backend webgpu: no GPU driver (${gpu.noAdapter}); ${INSTALL_HINT[process.platform] ?? ''}or use --backend cpu`);
+    say(`backend: cpu (no GPU driver: ${gpu.noAdapter}), ${threadsText()}`);
     return openCpu();
   }
-  if (gpu.adapter.software) {
-    say(`backend: cpu (auto: the only WebGPU adapter is ${gpu.adapterDescription}, a CPU emulating a GPU and slower than the CPU backend; --backend webgpu uses it anyway), ${threadsText()}`);
-    gpu.destroy();
+  if ('softwareAdapter' in gpu) {
+    say(`backend: cpu (the only WebGPU adapter is ${describeAdapter(gpu.softwareAdapter)}, a CPU emulating a GPU and slower than the CPU backend; --backend webgpu uses it anyway), ${threadsText()}`);
     return openCpu();
   }
-  say(`backend: webgpu (${gpu.adapterDescription})`);
+  say(`backend: webgpu (${gpu.adapterDescription}${gpu.adapter.software ? '; a software adapter: the CPU backend is usually faster' : ''})`);
   return gpu;
 }
+
+/** What to install for `--backend webgpu` where there is no adapter. */
+const INSTALL_HINT: Partial<Record<NodeJS.Platform, string>> = {
+  linux: "install the GPU's Vulkan driver (or the CPU one, lavapipe: scripts/install-system-deps.sh vulkan), ",
+};
 
 /** Threads the CPU backend uses: one per core the process may use (at most the pool's limit). */
 export function cpuThreads(): number {
@@ -64,7 +64,8 @@ function threadsText(): string {
   return `${n} thread${n === 1 ? '' : 's'}`;
 }
 
-async function openWebGpu() {
+/** The WebGPU backend, hardware adapters only for `auto`; Dawn's native module loads only here. */
+async function openWebGpu(hardwareOnly: boolean): Promise<WebGpuBackend | NotOpened> {
   const { WebGpuBackend } = await import('../backend/webgpu.ts');
-  return WebGpuBackend.create();
+  return WebGpuBackend.open({ hardwareOnly });
 }

@@ -35,7 +35,7 @@ describe('sim2real train --backend', () => {
         expect(r.stderr).toMatch(/done: 1\/1 iterations/);
       } else {
         expect(r.code).toBe(2);
-        expect(r.stderr).toMatch(/--backend webgpu: no WebGPU adapter/);
+        expect(r.stderr).toMatch(/--backend webgpu: no GPU driver \(/);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -47,8 +47,8 @@ describe('sim2real train --backend', () => {
     try {
       const r = s2r('train', '--env', 'cartpole', '--out', path.join(dir, 'run'), ...small);
       expect(r.code, r.stderr).toBe(0);
-      if (!adapter) expect(r.stderr).toMatch(/backend: cpu \(auto: no WebGPU adapter/);
-      else if (adapter.software) expect(r.stderr).toContain(`backend: cpu (auto: the only WebGPU adapter is ${adapter.description}`);
+      if (!adapter) expect(r.stderr).toMatch(/backend: cpu \(no GPU driver: /);
+      else if (adapter.software) expect(r.stderr).toContain(`backend: cpu (the only WebGPU adapter is ${adapter.description}`);
       else expect(r.stderr).toContain(`backend: webgpu (${adapter.description})`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
