@@ -16,6 +16,9 @@ import type { PolicyLoader } from '../viewer/session.ts';
 import { loadPolicy, type PolicyRef } from './load_policy.ts';
 import { nonNegativeInt, positiveInt, say, UsageError } from './common.ts';
 
+/** Most envs the viewer simulates and streams (each frame carries every env's poses). */
+const MAX_VIEW_ENVS = 4096;
+
 interface ViewOpts {
   env?: string;
   policy?: string;
@@ -36,8 +39,8 @@ export function viewCommand(): Command {
     .option('--policy <file>', 'ONNX policy to drive the envs')
     .option('--run <dir>', 'run directory: its latest checkpoint drives the envs, its metrics.jsonl is plotted live')
     .option('--replay <file>', 'play a recording (sim2real eval --record FILE) with a timeline')
-    .option('--envs <n>', 'envs in the batch', positiveInt('--envs'), 4)
-    .option('--port <n>', 'port on 127.0.0.1 (0: any free port)', nonNegativeInt('--port'), 8787)
+    .option('--envs <n>', `envs in the batch, 1–${MAX_VIEW_ENVS}`, boundedEnvs, 4)
+    .option('--port <n>', 'port on 127.0.0.1, 0–65535 (0: any free port)', portNumber('--port'), 8787)
     .option('--seed <n>', 'seed of the envs', nonNegativeInt('--seed'), 1)
     .option('--no-randomize', 'nominal dynamics instead of the task\'s (or policy\'s) randomization ranges')
     .option('--open', 'open the page in the default browser')
@@ -83,6 +86,21 @@ async function startServer(o: ViewOpts): Promise<ViewerServer> {
     if (code === 'EADDRINUSE') throw new UsageError(`--port ${o.port}: the port is in use (pick another, or 0 for any free port)`);
     throw e;
   }
+}
+
+function boundedEnvs(v: string): number {
+  const n = positiveInt('--envs')(v);
+  if (n > MAX_VIEW_ENVS) throw new UsageError(`--envs: at most ${MAX_VIEW_ENVS} envs in the viewer, got ${n}`);
+  return n;
+}
+
+/** Parses a TCP port option: a whole number 0–65535 (0: any free port), naming the option on failure. */
+export function portNumber(name: string): (v: string) => number {
+  return (v: string) => {
+    const n = /^\d{1,5}$/.test(v) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new UsageError(`${name}: expected a port number 0–65535 (0: any free port), got "${v}"`);
+    return n;
+  };
 }
 
 /** The task a run directory trained on (its config.json). */

@@ -101,8 +101,14 @@ export type ClientMessage =
 /** Largest speed multiplier; the loop also caps steps per tick. */
 const MAX_SPEED = 16;
 
-/** Parses one page message; throws an Error saying what is wrong. */
-export function parseClientMessage(text: string): ClientMessage {
+/** Longest message `type` an error reply quotes back. */
+const MAX_TYPE_CHARS = 32;
+
+/**
+ * Parses one page message; throws an Error saying what is wrong. Error texts quote at most a
+ * short prefix of what the page sent, so a page cannot make the server echo bulk back.
+ */
+export function parseClientMessage(text: string, maxNameChars = 128): ClientMessage {
   let m: unknown;
   try {
     m = JSON.parse(text);
@@ -113,7 +119,7 @@ export function parseClientMessage(text: string): ClientMessage {
   const r = m as Record<string, unknown>;
   const num = (key: string, ok: (v: number) => boolean, want: string): number => {
     const v = r[key];
-    if (typeof v !== 'number' || !ok(v)) throw new Error(`${r.type}.${key} must be ${want}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !ok(v)) throw new Error(`${r.type}.${key} must be ${want}, got ${quote(v)}`);
     return v;
   };
   const index = (v: number) => Number.isInteger(v) && v >= 0;
@@ -126,6 +132,7 @@ export function parseClientMessage(text: string): ClientMessage {
       return { type: 'speed', value: num('value', (v) => v > 0 && v <= MAX_SPEED, `a number in (0, ${MAX_SPEED}]`) };
     case 'load':
       if (typeof r.env !== 'string' || r.env === '') throw new Error('load.env must be a task name');
+      if (r.env.length > maxNameChars) throw new Error(`load.env must be a task name of at most ${maxNameChars} characters, got ${r.env.length}`);
       return { type: 'load', env: r.env };
     case 'actions':
       if (r.mode !== 'policy' && r.mode !== 'zero' && r.mode !== 'random') throw new Error('actions.mode must be "policy", "zero" or "random"');
@@ -143,7 +150,15 @@ export function parseClientMessage(text: string): ClientMessage {
       return { type: 'seek', step: num('step', index, 'a step index') };
     case 'episode':
       return { type: 'episode', index: num('index', index, 'an episode index') };
-    default:
-      throw new Error(`unknown message type ${JSON.stringify(r.type)}`);
+    default: {
+      const t = String(r.type);
+      throw new Error(`unknown message type ${t.length > MAX_TYPE_CHARS ? `(${t.length} characters)` : JSON.stringify(t)}`);
+    }
   }
+}
+
+/** `v` as JSON, cut to 40 characters: enough to say what was wrong without echoing bulk. */
+function quote(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 40)}… (${s.length} characters)` : s;
 }

@@ -4,6 +4,7 @@
  * (its build and `examples/jsm` add-ons) and uPlot under `/vendor/uplot/`.
  */
 import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,4 +60,16 @@ export async function loadStatic(urlPath: string): Promise<StaticFile | null> {
   } catch {
     return null;
   }
+}
+
+/** Answers a request for one of the page's files: 200 with its bytes, or 404. */
+export function serveStatic(req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  void loadStatic(url.pathname).then((file) => {
+    if (!file) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${url.pathname}\n`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache' }).end(file.body);
+  });
 }

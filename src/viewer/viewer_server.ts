@@ -3,20 +3,26 @@
  * one session at a time (a live simulation or a recording), steps it in real time times a speed
  * factor while playing, and streams scene, frame and status messages to every connected page.
  * Bad input (an unknown env, a policy that does not fit, a corrupt recording, a malformed
- * message) is reported on the page and through `log`; the server keeps running.
+ * message) is reported on the page and through `log`; the server keeps running. Only the
+ * viewer's own page and address are answered (`UpgradeGuard`), and a page can load only the
+ * tasks it is offered, never a file of its choosing; what one page may send or make the server
+ * hold is bounded (`ViewerLimits`).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
 import { effectiveRanges } from '../task/randomize.ts';
 import { resolveTask } from '../task/task_registry.ts';
 import { LiveSession } from './live_session.ts';
 import { ReplaySession } from './replay_session.ts';
 import { readRecording } from './recording.ts';
-import { loadStatic } from './static_files.ts';
+import { serveStatic } from './static_files.ts';
 import { MetricsFeed, type MetricsReader } from './metrics_feed.ts';
 import { parseClientMessage, type ClientMessage, type ServerMessage } from './protocol.ts';
 import type { PolicyLoader, ViewerPolicy, ViewerSession } from './session.ts';
+import { PageHub } from './page_hub.ts';
+import type { PageConnection, PageConnectionStats } from './page_connection.ts';
+import { UpgradeGuard } from './upgrade_guard.ts';
+import { resolveViewerLimits, type ViewerLimits } from './viewer_limits.ts';
 
 /** How the server is set up. */
 export interface ViewerServerOptions {
@@ -33,12 +39,14 @@ export interface ViewerServerOptions {
   loadPolicy?: PolicyLoader;
   /** A run's metrics.jsonl to plot live, with the reader for it. */
   metrics?: { file: string; read: MetricsReader };
-  /** Task names the page offers. */
+  /** Task names the page offers: the only ones a page may load (besides those `loadEnv` was given). */
   tasks: string[];
   /** Terminal output (errors and notices), one line each. */
   log?: (line: string) => void;
   /** Start playing as soon as a session is loaded (default true). */
   autoplay?: boolean;
+  /** Resource limits (default `DEFAULT_VIEWER_LIMITS`). */
+  limits?: Partial<ViewerLimits>;
 }
 
 /** Milliseconds between loop ticks (about the display rate). */
@@ -57,12 +65,27 @@ export class ViewerServer {
   private lastTick = performance.now();
   private queue: Promise<void> = Promise.resolve();
   private ticking = false;
-  private readonly clients = new Set<WebSocket>();
+  private readonly pages: PageHub;
+  private readonly limits: ViewerLimits;
+  /** What a page's `load` may name → the reference to load: the offered task names, and what `loadEnv` was given. */
+  private readonly loadable = new Map<string, string>();
   private readonly timer: NodeJS.Timeout;
   private metrics: MetricsFeed | null = null;
 
-  private constructor(private readonly http: Server, private readonly wss: WebSocketServer, private readonly opts: ViewerServerOptions) {
-    wss.on('connection', (ws) => this.onConnection(ws));
+  private constructor(private readonly http: Server, private readonly opts: ViewerServerOptions) {
+    this.limits = resolveViewerLimits(opts.limits);
+    for (const name of opts.tasks) this.loadable.set(name, name);
+    const guard = new UpgradeGuard(opts.host ?? '127.0.0.1', this.port);
+    http.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      const refused = guard.checkHost(req);
+      if (refused) res.writeHead(refused.status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${refused.reason}\n`);
+      else serveStatic(req, res);
+    });
+    this.pages = new PageHub(http, guard, this.limits, {
+      greeting: () => this.greeting(),
+      message: (page, text) => this.onMessage(page, text),
+      log: (line) => opts.log?.(line),
+    });
     this.timer = setInterval(() => this.tick(), TICK_MS);
     if (opts.metrics) {
       const m = opts.metrics;
@@ -72,23 +95,14 @@ export class ViewerServer {
 
   /** Starts listening; resolves once the port is bound. */
   static async start(opts: ViewerServerOptions): Promise<ViewerServer> {
-    const http = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      void loadStatic(url.pathname).then((file) => {
-        if (!file) {
-          res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${url.pathname}\n`);
-          return;
-        }
-        res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache' }).end(file.body);
-      });
-    });
-    const wss = new WebSocketServer({ server: http, path: '/ws' });
+    resolveViewerLimits(opts.limits); // bad limits fail before the port is bound
+    const http = createServer();
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
     });
     http.on('error', (e) => opts.log?.(`viewer: ${e.message}`));
-    return new ViewerServer(http, wss, opts);
+    return new ViewerServer(http, opts);
   }
 
   /** The bound port. */
@@ -106,7 +120,16 @@ export class ViewerServer {
     return this.lastError;
   }
 
-  /** Starts a live session of task `env`; failures are reported and leave the server running. Resolves true on success. */
+  /** What each connected page's send buffer holds (diagnostics and tests). */
+  connections(): PageConnectionStats[] {
+    return this.pages.stats();
+  }
+
+  /**
+   * Starts a live session of task `env` (a registered name or a task module path: this is the
+   * operator's choice, from the command line); once found, pages may load it again by that
+   * reference or by the task's name. Failures are reported and leave the server running. Resolves true on success.
+   */
   loadEnv(env: string): Promise<boolean> {
     return this.serial(async () => {
       let task;
@@ -116,6 +139,8 @@ export class ViewerServer {
         this.report(messageOf(e));
         return false;
       }
+      this.loadable.set(env, env);
+      this.loadable.set(task.name, env);
       let policy: ViewerPolicy | null = null;
       let policyError: string | null = null;
       if (this.opts.loadPolicy) {
@@ -161,8 +186,8 @@ export class ViewerServer {
     clearInterval(this.timer);
     this.metrics?.dispose();
     await this.queue;
-    for (const ws of this.clients) ws.terminate();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.pages.close();
+    this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
     await this.session?.dispose();
     this.session = null;
@@ -186,9 +211,10 @@ export class ViewerServer {
     const now = performance.now();
     const elapsedS = (now - this.lastTick) / 1000;
     this.lastTick = now;
+    this.pages.poll();
     const s = this.session;
     // nobody watching: hold still rather than burn the CPU
-    if (!this.playing || s === null || this.ticking || this.clients.size === 0) return;
+    if (!this.playing || s === null || this.ticking || this.pages.size === 0) return;
     this.debtS = Math.min(this.debtS + elapsedS * this.speed, MAX_STEPS_PER_TICK * s.controlDtS);
     const n = Math.floor(this.debtS / s.controlDtS);
     if (n === 0) return;
@@ -232,38 +258,38 @@ export class ViewerServer {
 
   // -- connections and messages
 
-  private onConnection(ws: WebSocket): void {
-    this.clients.add(ws);
-    ws.on('close', () => this.clients.delete(ws));
-    ws.on('error', () => this.clients.delete(ws));
+  /** Everything a page needs to show the current state: sent when it connects, and again after it fell behind. */
+  private greeting(): ServerMessage[] {
     const s = this.session;
-    this.send(ws, { type: 'hello', tasks: this.opts.tasks, mode: s ? s.mode : 'idle', metrics: this.metrics !== null });
-    if (s) {
-      this.send(ws, s.scene());
-      this.send(ws, s.frame(this.contacts));
+    const out: ServerMessage[] = [{ type: 'hello', tasks: this.opts.tasks, mode: s ? s.mode : 'idle', metrics: this.metrics !== null }];
+    if (s) out.push(s.scene(), s.frame(this.contacts));
+    out.push(this.status());
+    if (this.lastError !== null) out.push({ type: 'error', message: this.lastError });
+    if (this.metrics) out.push({ type: 'metrics', rows: this.metrics.all(), reset: true });
+    return out;
+  }
+
+  private onMessage(page: PageConnection, text: string | null): void {
+    if (text === null) {
+      this.pages.send(page, { type: 'error', message: 'binary messages are not understood; send JSON text' });
+      return;
     }
-    this.send(ws, this.status());
-    if (this.lastError !== null) this.send(ws, { type: 'error', message: this.lastError });
-    if (this.metrics) this.send(ws, { type: 'metrics', rows: this.metrics.all(), reset: true });
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) {
-        this.send(ws, { type: 'error', message: 'binary messages are not understood; send JSON text' });
-        return;
-      }
-      let msg: ClientMessage;
-      try {
-        msg = parseClientMessage(String(data));
-      } catch (e) {
-        this.send(ws, { type: 'error', message: `bad message: ${messageOf(e)}` });
-        return;
-      }
-      void this.handle(msg).catch((e: unknown) => this.report(messageOf(e)));
-    });
+    let msg: ClientMessage;
+    try {
+      msg = parseClientMessage(text, this.limits.maxNameChars);
+    } catch (e) {
+      this.pages.send(page, { type: 'error', message: `bad message: ${messageOf(e)}` });
+      return;
+    }
+    void this.handle(msg).catch((e: unknown) => this.report(messageOf(e)));
   }
 
   private async handle(m: ClientMessage): Promise<void> {
     if (m.type === 'load') {
-      await this.loadEnv(m.env);
+      // a page names a task it was offered; it never hands the server a file to import
+      const ref = this.loadable.get(m.env);
+      if (ref === undefined) this.report(`load: unknown env ${JSON.stringify(m.env)} (this viewer loads: ${[...this.loadable.keys()].join(', ')})`);
+      else await this.loadEnv(ref);
       return;
     }
     await this.serial(async () => this.control(m));
@@ -340,12 +366,7 @@ export class ViewerServer {
   }
 
   private broadcast(m: ServerMessage): void {
-    const text = JSON.stringify(m);
-    for (const ws of this.clients) if (ws.readyState === ws.OPEN) ws.send(text);
-  }
-
-  private send(ws: WebSocket, m: ServerMessage): void {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+    this.pages.broadcast(m);
   }
 }
 

@@ -19,8 +19,8 @@ export class TestClient {
     });
   }
 
-  static async connect(port: number): Promise<TestClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  static async connect(port: number, headers: Record<string, string> = {}): Promise<TestClient> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers });
     const c = new TestClient(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -54,4 +54,29 @@ export class TestClient {
   close(): void {
     this.ws.close();
   }
+}
+
+/**
+ * Tries a WebSocket upgrade with the given headers (an `origin`, a `host`): resolves with the
+ * open socket, or with the HTTP status the server refused it with.
+ */
+export function tryUpgrade(port: number, headers: Record<string, string>, path = '/ws'): Promise<{ ws: WebSocket } | { status: number }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers });
+    ws.once('open', () => resolve({ ws }));
+    ws.once('unexpected-response', (_req, res) => {
+      resolve({ status: res.statusCode ?? 0 });
+      res.resume();
+      ws.terminate();
+    });
+    ws.once('error', reject);
+  });
+}
+
+/** The HTTP status a WebSocket upgrade with these headers is refused with, or 'open' (the socket is then closed). */
+export async function upgradeStatus(port: number, headers: Record<string, string>): Promise<number | 'open'> {
+  const r = await tryUpgrade(port, headers);
+  if ('status' in r) return r.status;
+  r.ws.close();
+  return 'open';
 }
