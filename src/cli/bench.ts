@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import '../../envs/index.ts';
 import { benchSim } from '../sim/bench_sim.ts';
 import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, table } from './common.ts';
+import { MAX_BENCH_STEPS, MAX_ENVS, MAX_WORKERS } from './limits.ts';
 import { checkKeys, collectSet, configLayers, drSection, DR_SHAPE } from './overrides.ts';
 
 interface SimOpts {
@@ -22,9 +23,9 @@ export function benchCommand(): Command {
   bench.addCommand(new Command('sim')
     .description('Env-steps/s of the vec env under random actions, and the same number of bare world.step() calls on the same worlds.')
     .option('--env <name>', 'task name or task module path', 'cartpole')
-    .option('--envs <n>', 'number of envs', positiveInt('--envs'), 256)
-    .option('--workers <n>', 'worker threads', positiveInt('--workers'), 1)
-    .option('--steps <n>', 'control steps to time', positiveInt('--steps'), 300)
+    .option('--envs <n>', `number of envs (at most ${MAX_ENVS})`, positiveInt('--envs', MAX_ENVS), 256)
+    .option('--workers <n>', `worker threads (at most ${MAX_WORKERS})`, positiveInt('--workers', MAX_WORKERS), 1)
+    .option('--steps <n>', `control steps to time (at most ${MAX_BENCH_STEPS})`, positiveInt('--steps', MAX_BENCH_STEPS), 300)
     .option('--seed <n>', 'seed', nonNegativeInt('--seed'), 0)
     .option('--config <file>', 'JSON config; only its "dr" section applies here')
     .option('--set <key=value>', 'override, e.g. --set dr.friction=0.4,1.2 (repeatable)', collectSet)

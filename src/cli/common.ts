@@ -26,11 +26,12 @@ export async function asUsageAsync<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Parses a positive integer option, naming the option on failure. */
-export function positiveInt(name: string): (v: string) => number {
+/** Parses a positive integer option, naming the option on failure; above `max` it names the maximum. */
+export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER): (v: string) => number {
   return (v: string) => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name}: expected a positive integer, got "${v}"`);
+    if (n > max) throw new UsageError(`${name}: ${v} is above the maximum of ${max}`);
     return n;
   };
 }

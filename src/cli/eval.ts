@@ -13,8 +13,10 @@ import { listTasks, resolveTask } from '../../envs/index.ts';
 import { loadPolicy } from './load_policy.ts';
 import { asUsage, asUsageAsync, nonNegativeInt, nonNegativeNumber, positiveInt, printJson, say, table, UsageError } from './common.ts';
 import { collectSet } from './overrides.ts';
+import { MAX_EVAL_EPISODES } from './limits.ts';
 import { parseCommands, parseShifts, shiftKeysHelp } from './shift.ts';
 import { EpisodeRecorder } from '../viewer/record_episodes.ts';
+import { checkOutputTarget } from '../rl/atomic_file.ts';
 
 interface EvalOpts {
   env: string;
@@ -37,14 +39,14 @@ export function evalCommand(): Command {
     .requiredOption('--env <name>', 'task name or task module path')
     .option('--run <dir>', 'run directory (its latest checkpoint)')
     .option('--policy <file>', 'exported ONNX policy (sim2real export, or policy.onnx of a run)')
-    .option('--episodes <n>', 'episodes', positiveInt('--episodes'), 20)
+    .option('--episodes <n>', `episodes (at most ${MAX_EVAL_EPISODES})`, positiveInt('--episodes', MAX_EVAL_EPISODES), 20)
     .option('--seed <n>', 'seed of the evaluation envs', nonNegativeInt('--seed'), 1)
     .option('--no-randomize', 'evaluate at nominal dynamics instead of the ranges the policy trained under')
     .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable; mass is a multiplier); keys: ${shiftKeysHelp()}`, collectSet)
     .option('--command <name=value>', `hold a task command at a value and report how well it is tracked (repeatable; commands not given are held at 0); ${commandsHelp()}`, collectSet)
     .option('--settle-s <s>', 'with --command: seconds after each reset left out of the tracking statistics (default 1)', nonNegativeNumber('--settle-s'))
     .option('--json', 'print one JSON object on stdout')
-    .option('--record <file>', 'also write the episodes (poses, observations, actions, rewards per step) to a recording for sim2real view --replay')
+    .option('--record <file>', 'also write the episodes (poses, observations, actions, rewards per step) to a recording for sim2real view --replay (a regular file, written whole when evaluation ends; its directory must exist)')
     .addHelpText('after', [
       '\nExamples:',
       '  sim2real eval --env cartpole --run runs/cartpole-2026-11-26T06-00-00',
@@ -57,6 +59,7 @@ export function evalCommand(): Command {
     ].join('\n'))
     .action(async (o: EvalOpts) => {
       if (!o.run === !o.policy) throw new UsageError(o.run ? 'give --run <dir> or --policy <file>, not both' : '--run <dir> or --policy <file.onnx> is required');
+      if (o.record !== undefined) asUsage(() => checkOutputTarget(o.record as string));
       const shifts = parseShifts(o.shift ?? []);
       const tracking = await trackingFor(o);
       const task = await asUsageAsync(() => resolveTask(o.env));

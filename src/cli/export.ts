@@ -6,7 +6,7 @@ import { CpuBackend } from '../backend/cpu.ts';
 import { loadRun } from '../rl/load_run.ts';
 import { configHash, type TrainConfig } from '../rl/config.ts';
 import type { ActorWeights } from '../rl/ppo_types.ts';
-import { writeFileAtomic } from '../rl/atomic_file.ts';
+import { checkOutputTarget, writeFileAtomic } from '../rl/atomic_file.ts';
 import { sourceInfo } from '../rl/source_info.ts';
 import { resolveTask } from '../../envs/index.ts';
 import { loadRobotSpec } from '../robot/robot_spec.ts';
@@ -66,11 +66,13 @@ export function exportCommand(): Command {
   return new Command('export')
     .description('Write a run\'s latest policy as ONNX (opset 17): obs [batch, obs_dim] -> actions [batch, act_dim], normalizer baked in, deployment contract in metadata_props (docs/policy-format.md).')
     .requiredOption('--run <dir>', 'run directory (its latest checkpoint)')
-    .requiredOption('--out <file>', 'the .onnx file to write')
+    .requiredOption('--out <file>', 'the .onnx file to write (a regular file, replaced atomically; its directory must exist)')
     .option('--postprocess', 'bake action clipping, scaling and default joint offsets into the graph: outputs are motor commands')
     .option('--json', 'print one JSON object on stdout')
     .addHelpText('after', '\nExamples:\n  sim2real export --run runs/cartpole-2026-11-26T06-00-00 --out cartpole.onnx\n  sim2real export --run runs/a1 --out a1_targets.onnx --postprocess --json')
     .action(async (o: ExportOpts) => {
+      // before any work: a missing directory, or a link, FIFO or device at --out, is refused
+      asUsage(() => checkOutputTarget(o.out));
       const run = asUsage(() => loadRun(o.run, new CpuBackend()));
       const contract = await asUsageAsync(async () => writeRunPolicy({
         runDir: o.run, config: run.config, weights: await run.ppo.actorWeights(), iterations: run.ppo.iterations, out: o.out, postprocess: !!o.postprocess,

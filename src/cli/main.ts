@@ -51,8 +51,23 @@ export async function main(argv: string[]): Promise<void> {
   } catch (e) {
     code = exitCodeFor(e);
   }
-  // worker threads or native handles must not keep a finished command alive
+  // worker threads or native handles must not keep a finished command alive; but a large
+  // output to a pipe (`sim2real urdf big.urdf --json | jq`) must reach it whole first
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(code);
+}
+
+/** Resolves once what was written to `stream` has been handed to the OS (at most 10 s; a closed pipe does not wait). */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 10_000);
+    stream.once('error', () => resolve());
+    stream.write('', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function exitCodeFor(e: unknown): number {

@@ -10,6 +10,7 @@ import { effectiveRanges, NOMINAL } from '../task/randomize.ts';
 import { resolveTask } from '../../envs/index.ts';
 import { asUsage, asUsageAsync, nonNegativeInt, nonNegativeNumber, positiveInt, printJson, say, UsageError } from './common.ts';
 import { collectSet } from './overrides.ts';
+import { MAX_ROBOT_EPISODES } from './limits.ts';
 import { parseShifts, shiftKeysHelp } from './shift.ts';
 
 interface RobotOpts {
@@ -32,7 +33,7 @@ export function robotCommand(): Command {
     .description('Run a task in the simulator as a robot controller driven by a sim2real deploy bridge: one connection per env, one episode per env; return and latency percentiles.')
     .requiredOption('--env <name>', 'task name or task module path')
     .requiredOption('--connect <url>', 'bridge address, ws://host:port or wss://host:port')
-    .option('--episodes <n>', 'episodes (= simulated robots, one connection each)', positiveInt('--episodes'), 20)
+    .option('--episodes <n>', `episodes (= simulated robots, one connection each; at most ${MAX_ROBOT_EPISODES})`, positiveInt('--episodes', MAX_ROBOT_EPISODES), 20)
     .option('--seed <n>', 'seed of the envs (same meaning as eval --seed)', nonNegativeInt('--seed'), 1)
     .option('--no-randomize', 'nominal dynamics instead of the ranges the policy trained under')
     .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable); keys: ${shiftKeysHelp()}`, collectSet)

@@ -10,6 +10,7 @@ import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError }
 import { collectSet, configLayers, reservedPath, TRAIN_SHAPE } from './overrides.ts';
 import { chooseBackend } from './backend_choice.ts';
 import { createProgress, type Progress } from './progress.ts';
+import { MAX_ENVS, MAX_ROLLOUT_SAMPLES, MAX_TRAIN_ENV_STEPS, MAX_WORKERS } from './limits.ts';
 import { writeRunPolicy } from './export.ts';
 
 /** The options of `sim2real train`, as commander parses them. */
@@ -36,9 +37,9 @@ export function trainCommand(): Command {
     .option('--env <name>', 'task name or task module path')
     .option('--config <file>', 'JSON config: top-level keys, "ppo" and "dr" sections')
     .option('--set <key=value>', 'override a config key, e.g. --set ppo.learning_rate=3e-4 --set dr.friction=0.4,1.2 (repeatable)', collectSet)
-    .option('--envs <n>', 'parallel envs (ppo.num_envs)', positiveInt('--envs'))
-    .option('--workers <n>', 'worker threads stepping the envs, or "auto" (one per core, at least 32 envs each)', (v: string) => (v === 'auto' ? 'auto' : positiveInt('--workers')(v)))
-    .option('--steps <n>', 'env steps to train for', positiveInt('--steps'))
+    .option('--envs <n>', `parallel envs (ppo.num_envs; at most ${MAX_ENVS})`, positiveInt('--envs', MAX_ENVS))
+    .option('--workers <n>', `worker threads stepping the envs (at most ${MAX_WORKERS}), or "auto" (one per core, at least 32 envs each)`, (v: string) => (v === 'auto' ? 'auto' : positiveInt('--workers', MAX_WORKERS)(v)))
+    .option('--steps <n>', 'env steps to train for', positiveInt('--steps', MAX_TRAIN_ENV_STEPS))
     .option('--seed <n>', 'seed', nonNegativeInt('--seed'))
     .option('--backend <name>', 'auto | cpu | webgpu', 'auto')
     .option('--out <dir>', 'run directory (default runs/<env>-<time>)')
@@ -54,9 +55,9 @@ export function trainCommand(): Command {
       const total = config.ppo.total_iterations;
       let progress: Progress | undefined;
       const runner = await asUsageAsync(() => OnPolicyRunner.create({
-        config, backend, outDir, resume, initFrom: o.initFrom, createSource: trainingEnvs,
+        config, backend, outDir, resume, initFrom: o.initFrom, createSource: trainingEnvs, onNotice: say,
         onIteration: (m) => progress?.update(m.iteration, {
-          return: m.mean_return ?? NaN, steps: m.env_steps, 'steps/s': m.steps_per_s,
+          return: m.mean_return, steps: m.env_steps, 'steps/s': m.steps_per_s,
         }),
       }));
       // a resumed run's ETA counts only this session's iterations
@@ -69,7 +70,8 @@ export function trainCommand(): Command {
       };
       process.on('SIGINT', onSigint);
       // announced only once Ctrl-C is handled, so an early Ctrl-C cannot kill the run half-written
-      say(`run directory: ${outDir} (${total} iterations of ${config.ppo.num_envs} envs × ${config.ppo.num_steps} steps${resume ? `, resuming at ${runner.iteration}` : ''})`);
+      const resuming = resume && !runner.startedOver ? `, resuming at ${runner.iteration}` : '';
+      say(`run directory: ${outDir} (${total} iterations of ${config.ppo.num_envs} envs × ${config.ppo.num_steps} steps${resuming})`);
       const t0 = Date.now();
       try {
         const why = await runner.run();
@@ -114,7 +116,7 @@ export async function planTrainRun(o: TrainOpts): Promise<{ config: TrainConfig;
     const task = await resolveTask(saved.env);
     const layer = savedLayer(saved);
     if (o.steps !== undefined) layer.total_env_steps = o.steps;
-    return { config: resolveTrainConfig(task, saved.env, [layer], 'run config'), outDir: o.resume, resume: true };
+    return { config: checkTrainLimits(resolveTrainConfig(task, saved.env, [layer], 'run config')), outDir: o.resume, resume: true };
   }
   if (!o.env) throw new UsageError('--env is required (see sim2real envs)');
   const task = await resolveTask(o.env);
@@ -126,9 +128,26 @@ export async function planTrainRun(o: TrainOpts): Promise<{ config: TrainConfig;
   if (o.seed !== undefined) flags.seed = o.seed;
   if (!o.randomize) flags.randomize = false;
   if (o.tensorboard) flags.tensorboard = true;
-  const config = resolveTrainConfig(task, o.env, [fileLayer ?? {}, setLayer ?? {}, flags]);
+  const config = checkTrainLimits(resolveTrainConfig(task, o.env, [fileLayer ?? {}, setLayer ?? {}, flags]));
   const outDir = o.out ?? path.join('runs', `${task.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   return { config, outDir, resume: false };
+}
+
+/**
+ * Returns `config` if its sizes are within the command line's stated maximums (src/cli/limits.ts),
+ * whichever way they were given (`--envs`, `--set`, `--config`, a saved run); else a usage error
+ * naming the key and the maximum.
+ */
+function checkTrainLimits(config: TrainConfig): TrainConfig {
+  const { num_envs: envs, num_steps: steps } = config.ppo;
+  const over: [string, number, number][] = [
+    ['ppo.num_envs', envs, MAX_ENVS], ['num_workers', config.num_workers, MAX_WORKERS], ['total_env_steps', config.total_env_steps, MAX_TRAIN_ENV_STEPS],
+  ];
+  for (const [key, value, max] of over) if (value > max) throw new UsageError(`${key} ${value} is above the maximum of ${max}`);
+  if (envs * steps > MAX_ROLLOUT_SAMPLES) {
+    throw new UsageError(`ppo.num_envs × ppo.num_steps = ${envs} × ${steps} = ${envs * steps} samples per rollout is above the maximum of ${MAX_ROLLOUT_SAMPLES}`);
+  }
+  return config;
 }
 
 /**

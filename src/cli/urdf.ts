@@ -1,13 +1,15 @@
 /** `sim2real urdf FILE`: parse a robot, build it in Rapier, drop it, and report what was used. */
 import { Command } from 'commander';
-import { inspectUrdf } from '../sim/inspect.ts';
+import { inspectUrdf, MAX_DROP_BODIES } from '../sim/inspect.ts';
+import { formatBytes, MAX_URDF_BYTES } from '../robot/input_file.ts';
+import { MAX_URDF_LINKS } from '../robot/urdf/urdf_loader.ts';
 import { asUsageAsync, printJson, table } from './common.ts';
 
 const fmt = (v: number | null) => (v === null ? '-' : Number(v.toPrecision(4)).toString());
 
 export function urdfCommand(): Command {
   return new Command('urdf')
-    .description('Check a URDF file: links, joints (type, axis, limits), total mass, degrees of freedom, and a one-second drop test in Rapier.')
+    .description(`Check a URDF file: links, joints (type, axis, limits), total mass, degrees of freedom, and a one-second drop test in Rapier (robots of up to ${MAX_DROP_BODIES} rigid bodies). Files above ${formatBytes(MAX_URDF_BYTES)} or ${MAX_URDF_LINKS} links, and anything but a regular file, are refused.`)
     .argument('<file>', 'URDF file')
     .option('--json', 'print one JSON object on stdout')
     .addHelpText('after', '\nExamples:\n  sim2real urdf robots/quadruped.urdf\n  sim2real urdf my_robot.urdf --json')
@@ -22,7 +24,8 @@ export function urdfCommand(): Command {
       console.log(table(['joint', 'type', 'parent → child', 'axis', 'lower', 'upper', 'effort', 'velocity'],
         r.joints.filter((j) => j.type !== 'fixed').map((j) => [j.name, j.type, `${j.parent} → ${j.child}`, j.axis.map((a) => fmt(a)).join(' '), fmt(j.lower), fmt(j.upper), fmt(j.effort), fmt(j.velocity)])));
       const d = r.drop;
-      console.log(d.finite
+      if (d === null) console.log(`drop test: skipped (${r.drop_skipped})`);
+      else console.log(d.finite
         ? `drop test: ${d.seconds} s from ${d.start_height_m.toFixed(2)} m → root at ${d.final_height_m.toFixed(3)} m, peak speed ${d.max_speed_m_s.toFixed(2)} m/s`
         : 'drop test: the simulation produced non-finite values (check masses and inertias)');
       const warnings = collapseVisualMeshes(r.warnings);

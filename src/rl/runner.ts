@@ -5,7 +5,7 @@
  * checkpoint. The runner sees its envs only through `RolloutSource`: the caller decides what
  * they are (the CLI gives it the local vec env).
  */
-import { mkdirSync, existsSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { Rng } from '../task/rng.ts';
 import type { Backend } from '../backend/backend.ts';
@@ -13,7 +13,8 @@ import { PPO, type PpoState, type UpdateStats } from './ppo.ts';
 import { checkpointName, latestCheckpoint, readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { MetricsWriter } from './metrics.ts';
 import { TensorBoardWriter } from './tensorboard.ts';
-import { writeFileAtomic } from './atomic_file.ts';
+import { entryKind, writeFileAtomic } from './atomic_file.ts';
+import { RunLock } from './run_lock.ts';
 import { configHash, type TrainConfig } from './config.ts';
 import type { RolloutSource, RolloutStep } from './rollout_source.ts';
 
@@ -75,6 +76,8 @@ export interface RunnerOptions {
   initFrom?: string;
   /** Called after each iteration (progress display). */
   onIteration?: (m: IterationMetrics) => void;
+  /** One-line notices for the user: a stale lock taken over, a run started over. */
+  onNotice?: (line: string) => void;
 }
 
 const RECENT = 100;
@@ -94,6 +97,9 @@ export class OnPolicyRunner {
     private readonly counters: RunnerCounters,
     private readonly metrics: MetricsWriter,
     private readonly tb: TensorBoardWriter | null,
+    private readonly lock: RunLock,
+    /** Whether this run started over in a directory whose run stopped before its first checkpoint. */
+    readonly startedOver: boolean,
     private readonly onIteration?: (m: IterationMetrics) => void,
   ) {
     const n = source.numEnvs * source.dims.numTerms;
@@ -101,16 +107,28 @@ export class OnPolicyRunner {
     this.endedTermSums = new Float64Array(source.dims.numTerms);
   }
 
-  /** Builds the envs (`createSource`) and the trainer, restoring a checkpoint when resuming. */
+  /**
+   * Locks the run directory (creating it), builds the envs (`createSource`) and the trainer, and
+   * restores the latest checkpoint when resuming. A directory whose run stopped before its first
+   * checkpoint starts over, resumed or not (`startedOver`; `onNotice` says so).
+   */
   static async create(o: RunnerOptions): Promise<OnPolicyRunner> {
-    const cfg = o.config;
-    const ckptDir = path.join(o.outDir, 'checkpoints');
-    const resumeFrom = o.resume ? latestCheckpoint(ckptDir) : null;
-    if (o.resume && !resumeFrom) throw new Error(`--resume ${o.outDir}: no checkpoint in ${ckptDir}`);
-    if (!o.resume && existsSync(path.join(o.outDir, 'metrics.jsonl'))) {
-      throw new Error(`${o.outDir} already holds a run (metrics.jsonl); use --resume ${o.outDir} or another --out`);
+    mkdirSync(o.outDir, { recursive: true });
+    const lock = RunLock.acquire(o.outDir, o.onNotice);
+    try {
+      const start = planStart(o);
+      if (start.startOver) o.onNotice?.(start.startOver);
+      mkdirSync(path.join(o.outDir, 'checkpoints'), { recursive: true });
+      return await OnPolicyRunner.open(o, start.resumeFrom, start.startOver !== null, lock);
+    } catch (e) {
+      lock.release();
+      throw e;
     }
-    mkdirSync(ckptDir, { recursive: true });
+  }
+
+  /** `create` once the directory is locked and checked: the source, the trainer, the state, the logs. */
+  private static async open(o: RunnerOptions, resumeFrom: string | null, startOver: boolean, lock: RunLock): Promise<OnPolicyRunner> {
+    const cfg = o.config;
     const source = await o.createSource(cfg);
     try {
       checkSource(source, cfg);
@@ -129,12 +147,15 @@ export class OnPolicyRunner {
         if (o.initFrom) await warmStart(ppo, o.initFrom);
         writeFileAtomic(path.join(o.outDir, 'config.json'), `${JSON.stringify({ ...cfg, config_hash: configHash(cfg) }, null, 2)}\n`);
       }
+      const metricsFile = path.join(o.outDir, 'metrics.jsonl');
+      if (startOver && existsSync(metricsFile)) writeFileAtomic(metricsFile, '');
       const tb = cfg.tensorboard ? new TensorBoardWriter(path.join(o.outDir, 'tensorboard')) : null;
-      if (tb && resumeFrom) tb.sessionStart(counters.envSteps + 1);
-      const metrics = new MetricsWriter(path.join(o.outDir, 'metrics.jsonl'), {
+      // TensorBoard drops what earlier sessions logged from this step on
+      if (tb && (resumeFrom || startOver)) tb.sessionStart(counters.envSteps + 1);
+      const metrics = new MetricsWriter(metricsFile, {
         ...(resumeFrom ? { resumeIteration: counters.iteration } : {}), ...(tb ? { tensorboard: tb } : {}),
       });
-      return new OnPolicyRunner(cfg, source, ppo, o.outDir, counters, metrics, tb, o.onIteration);
+      return new OnPolicyRunner(cfg, source, ppo, o.outDir, counters, metrics, tb, lock, startOver, o.onIteration);
     } catch (e) {
       await source.close();
       throw e;
@@ -192,11 +213,15 @@ export class OnPolicyRunner {
     }, { keepLast: this.config.keep_checkpoints });
   }
 
-  /** Closes the rollout source and the log files. */
+  /** Closes the rollout source and the log files, and unlocks the run directory. */
   async close(): Promise<void> {
-    this.metrics.close();
-    this.tb?.close();
-    await this.source.close();
+    try {
+      this.metrics.close();
+      this.tb?.close();
+      await this.source.close();
+    } finally {
+      this.lock.release();
+    }
   }
 
   /** num_steps env steps with the stochastic policy; returns how many episodes ended. */
@@ -263,6 +288,39 @@ export class OnPolicyRunner {
       nonfinite_updates: nonfinite ? 1 : 0,
       ...terms,
     };
+  }
+}
+
+/** Files of a run directory the trainer writes whole or appends to; each must be a regular file if present. */
+const RUN_FILES = ['config.json', 'metrics.jsonl', 'policy.onnx'];
+
+/**
+ * How the run in `o.outDir` starts: from its latest checkpoint (resuming), afresh, or over again
+ * when an earlier run stopped before its first checkpoint (`startOver` is then the line that
+ * says so). A new run in a directory with checkpoints is an error, as is a run file that is
+ * not a regular file (a symbolic link, a FIFO: never written through).
+ */
+function planStart(o: RunnerOptions): { resumeFrom: string | null; startOver: string | null } {
+  for (const name of RUN_FILES) {
+    const file = path.join(o.outDir, name);
+    const st = lstatOrNull(file);
+    if (st !== null && !st.isFile()) throw new Error(`${file} is ${entryKind(st)}, not a regular file; the trainer writes only regular files in a run directory (remove it, or choose another run directory)`);
+  }
+  const latest = latestCheckpoint(path.join(o.outDir, 'checkpoints'));
+  if (latest !== null) {
+    if (o.resume) return { resumeFrom: latest, startOver: null };
+    throw new Error(`${o.outDir} already holds a run (checkpoint ${path.basename(latest)}); use --resume ${o.outDir} or another --out`);
+  }
+  if (o.resume) return { resumeFrom: null, startOver: `${o.outDir}: the run stopped before its first checkpoint; starting it over from iteration 0 with its config.json` };
+  const started = ['config.json', 'metrics.jsonl'].some((name) => existsSync(path.join(o.outDir, name)));
+  return { resumeFrom: null, startOver: started ? `${o.outDir} holds a run that stopped before its first checkpoint; starting over in it` : null };
+}
+
+function lstatOrNull(file: string): Stats | null {
+  try {
+    return lstatSync(file);
+  } catch {
+    return null;
   }
 }
 

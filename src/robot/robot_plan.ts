@@ -84,7 +84,11 @@ export function planRobot(model: RobotModel, spec: RobotSpec): RobotPlan {
   const where = `robot ${model.name}`;
   const links = new Map<string, Link>(model.links.map((l) => [l.name, l]));
   const childJoints = new Map<string, Joint[]>();
-  for (const j of model.joints) childJoints.set(j.parent, [...(childJoints.get(j.parent) ?? []), j]);
+  for (const j of model.joints) {
+    const list = childJoints.get(j.parent);
+    if (list === undefined) childJoints.set(j.parent, [j]);
+    else list.push(j);
+  }
   const warnings: string[] = [];
   const { root, rootFixed, rootPose, skipJoint } = chooseRoot(model, spec, childJoints, warnings);
   const { bodies, linkFrames } = walkTree({ where, links, childJoints, skipJoint, warnings }, root);
@@ -97,8 +101,12 @@ export function planRobot(model: RobotModel, spec: RobotSpec): RobotPlan {
     const j = b.joint;
     if (j !== null && j.friction > 0) warnings.push(`joint "${j.name}": dynamics friction ${j.friction} is not simulated (only damping is)`);
   });
+  const bodyOfJoint = new Map<string, number>();
+  bodies.forEach((b, i) => {
+    if (b.joint !== null && !bodyOfJoint.has(b.joint.name)) bodyOfJoint.set(b.joint.name, i);
+  });
   const actuatedBodies = spec.joints.map((js) => {
-    const i = bodies.findIndex((b) => b.joint?.name === js.name);
+    const i = bodyOfJoint.get(js.name) ?? -1;
     if (i < 0) {
       const j = model.joints.find((x) => x.name === js.name);
       const why = j === undefined ? 'is not a joint of the URDF' : `is a ${j.type} joint (only revolute, continuous and prismatic joints can be driven)`;
@@ -117,10 +125,21 @@ interface TreeContext {
   warnings: string[];
 }
 
+/** A link waiting to be visited by `walkTree`: its pose in the root frame, and the joint that reaches it. */
+interface PendingLink {
+  link: string;
+  inRoot: RigidPose;
+  /** The body it joins (a fixed joint, or the root), or the parent body of its movable joint. */
+  body: number;
+  /** The movable joint that starts the link's own body; null when it extends `body`. */
+  joint: Joint | null;
+}
+
 /**
- * Depth-first from `root` (parents precede children): fixed joints extend the current body,
- * movable joints start a new one. Returns the bodies (mass and colliders still empty) and
- * every link's frame in its body's frame.
+ * Depth-first from `root` (parents precede children), with an explicit stack so a chain of any
+ * length cannot overflow the call stack: fixed joints extend the current body, movable joints
+ * start a new one. Bodies are numbered in the order a recursive walk would number them. Returns
+ * the bodies (mass and colliders still empty) and every link's frame in its body's frame.
  */
 function walkTree(ctx: TreeContext, root: string): { bodies: BodyPlan[]; linkFrames: Map<string, LinkFrame> } {
   const bodies: BodyPlan[] = [];
@@ -129,23 +148,37 @@ function walkTree(ctx: TreeContext, root: string): { bodies: BodyPlan[]; linkFra
     bodies.push({ name, mergedLinks: [], parent, joint, refPos, colliders: [], mass: { massKg: 0, com: [0, 0, 0], inertia: [0, 0, 0], frame: [0, 0, 0, 1] } });
     return bodies.length - 1;
   };
-  const visit = (linkName: string, inRoot: RigidPose, body: number): void => {
+  const stack: PendingLink[] = [{ link: root, inRoot: { p: [0, 0, 0], q: [0, 0, 0, 1] }, body: newBody(root, -1, [0, 0, 0], null), joint: null }];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const { link: linkName, inRoot } = next;
+    if (linkFrames.has(linkName)) throw new Error(`${ctx.where}: link "${linkName}" has more than one parent joint`);
+    let body = next.body;
+    if (next.joint !== null) {
+      const parent = bodies[body] as BodyPlan;
+      body = newBody(linkName, body, inRoot.p, planJoint(next.joint, inRoot, parent.refPos, ctx.where, ctx.warnings));
+    }
     if (!ctx.links.has(linkName)) throw new Error(`${ctx.where}: link "${linkName}" is used by a joint but not defined`);
     const b = bodies[body] as BodyPlan;
     linkFrames.set(linkName, { body, pose: { p: vSub(inRoot.p, b.refPos), q: inRoot.q } });
     if (b.name === WORLD_LINK) b.name = linkName;
     b.mergedLinks.push(linkName);
-    for (const j of ctx.childJoints.get(linkName) ?? []) {
-      if (j === ctx.skipJoint) continue;
-      if (linkFrames.has(j.child)) throw new Error(`${ctx.where}: link "${j.child}" has more than one parent joint`);
-      const childInRoot = poseMul(inRoot, { p: j.origin.xyz, q: j.origin.quat });
-      if (j.type === 'fixed') visit(j.child, childInRoot, body);
-      else if (j.type === 'floating') throw new Error(`${ctx.where}: joint "${j.name}": floating joints are only supported at the root`);
-      else visit(j.child, childInRoot, newBody(j.child, body, childInRoot.p, planJoint(j, childInRoot, b.refPos, ctx.where, ctx.warnings)));
-    }
-  };
-  visit(root, { p: [0, 0, 0], q: [0, 0, 0, 1] }, newBody(root, -1, [0, 0, 0], null));
+    const children = childrenToVisit(ctx, linkName, inRoot, body, linkFrames);
+    for (let k = children.length - 1; k >= 0; k--) stack.push(children[k] as PendingLink);
+  }
   return { bodies, linkFrames };
+}
+
+/** The joints below `linkName` as links to visit, in file order; a floating joint below the root is an error. */
+function childrenToVisit(ctx: TreeContext, linkName: string, inRoot: RigidPose, body: number, linkFrames: Map<string, LinkFrame>): PendingLink[] {
+  const out: PendingLink[] = [];
+  for (const j of ctx.childJoints.get(linkName) ?? []) {
+    if (j === ctx.skipJoint) continue;
+    if (linkFrames.has(j.child)) throw new Error(`${ctx.where}: link "${j.child}" has more than one parent joint`);
+    if (j.type === 'floating') throw new Error(`${ctx.where}: joint "${j.name}": floating joints are only supported at the root`);
+    const childInRoot = poseMul(inRoot, { p: j.origin.xyz, q: j.origin.quat });
+    out.push({ link: j.child, inRoot: childInRoot, body, joint: j.type === 'fixed' ? null : j });
+  }
+  return out;
 }
 
 function planJoint(j: Joint, childInRoot: RigidPose, parentRefPos: Vec3, where: string, warnings: string[]): JointPlan {

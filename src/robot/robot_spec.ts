@@ -4,7 +4,8 @@
  * position targets or direct effort), the gains, default pose, action scale and control period.
  * The same file travels with exported policies and tells the bridge the robot's safe command.
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { MAX_SPEC_BYTES, readInputFile } from './input_file.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -88,9 +89,15 @@ export interface LoadedRobotSpec extends RobotSpec {
 export function loadRobotSpec(nameOrPath: string): LoadedRobotSpec {
   const file = nameOrPath.endsWith('.json') ? path.resolve(nameOrPath) : path.join(ROBOTS_DIR, `${nameOrPath}.json`);
   if (!existsSync(file)) throw new Error(`robot spec ${file} not found`);
+  let text: string;
+  try {
+    text = readInputFile(file, MAX_SPEC_BYTES).toString('utf8');
+  } catch (e) {
+    throw new Error(`robot spec ${file}: ${(e as Error).message}`);
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
     throw new Error(`robot spec ${file}: invalid JSON: ${(e as Error).message}`);
   }

@@ -5,7 +5,9 @@
  * that is not a recording, is from another version, is truncated or fails its checksum is a
  * `RecordingError` naming what is wrong.
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import CRC32 from 'crc-32';
 import type { RobotDescription } from './scene_description.ts';
 
@@ -94,8 +96,10 @@ export function stepLayout(h: Pick<RecordingHeader, 'scene' | 'observations' | '
 
 /**
  * Writes a recording episode by episode: `beginEpisode`, `addStep` per control step,
- * `endEpisode`. Each episode is written when it ends, so an interrupted recording keeps every
- * finished episode readable.
+ * `endEpisode`. Each episode is written when it ends, to a temp file beside the target that
+ * `close()` renames into place, so a recording that fails part way keeps every finished
+ * episode, and the target is a regular file replaced whole: a symbolic link, FIFO or device
+ * there is refused, never written through.
  */
 export class RecordingWriter {
   private fd: number | null;
@@ -106,18 +110,26 @@ export class RecordingWriter {
   /** Episodes written so far. */
   episodes = 0;
 
-  private constructor(fd: number, readonly header: RecordingHeader) {
+  private constructor(fd: number, readonly header: RecordingHeader, private readonly file: string, private readonly temp: string) {
     this.fd = fd;
     this.layout = stepLayout(header);
   }
 
-  /** Creates (or truncates) `file` and writes the header. */
+  /** Starts the recording `file` (created, or replaced on `close()`; its directory must exist) with the header. */
   static open(file: string, header: Omit<RecordingHeader, 'format' | 'version'>): RecordingWriter {
     const full: RecordingHeader = { format: RECORDING_FORMAT, version: RECORDING_VERSION, ...header };
-    const fd = openSync(file, 'w');
-    const w = new RecordingWriter(fd, full);
-    writeSync(fd, Buffer.from(RECORDING_MAGIC, 'latin1'));
-    w.writeChunk(full, new Uint8Array(0));
+    refuseNonRegular(file);
+    const temp = join(dirname(file), `.${basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const fd = openSync(temp, 'wx', 0o644);
+    const w = new RecordingWriter(fd, full, file, temp);
+    try {
+      writeSync(fd, Buffer.from(RECORDING_MAGIC, 'latin1'));
+      w.writeChunk(full, new Uint8Array(0));
+    } catch (e) {
+      closeSync(fd);
+      rmSync(temp, { force: true });
+      throw e;
+    }
     return w;
   }
 
@@ -162,11 +174,24 @@ export class RecordingWriter {
     this.episodes++;
   }
 
-  /** Closes the file (an open episode is dropped). */
+  /** Closes the file and renames it into place (an open episode is dropped). */
   close(): void {
-    if (this.fd !== null) closeSync(this.fd);
+    const fd = this.fd;
     this.fd = null;
     this.meta = null;
+    if (fd === null) return;
+    try {
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      refuseNonRegular(this.file);
+      renameSync(this.temp, this.file);
+    } catch (e) {
+      rmSync(this.temp, { force: true });
+      throw e;
+    }
   }
 
   /** `[u32 json length][json][u32 data length][data]`, little-endian. */
@@ -179,6 +204,21 @@ export class RecordingWriter {
     len.writeUInt32LE(data.byteLength);
     writeSync(this.fd, Buffer.concat([head, text, len, data]));
   }
+}
+
+/**
+ * Throws unless `file` is absent or a regular file: a rename would replace a symbolic link, FIFO
+ * or device at the path (the same rule as `writeFileAtomic` in src/rl/, which this room may not
+ * import).
+ */
+function refuseNonRegular(file: string): void {
+  let isFile: boolean;
+  try {
+    isFile = lstatSync(file).isFile();
+  } catch {
+    return;
+  }
+  if (!isFile) throw new Error(`cannot write ${file}: it is not a regular file (a symbolic link, FIFO, device or directory); refusing to replace it`);
 }
 
 /** Reads and checks a recording file. */

@@ -128,11 +128,27 @@ describe('OnPolicyRunner', () => {
     expect(s.iteration).toBe(0);
   });
 
-  it('refuses to overwrite an existing run and to resume where there is none', async () => {
+  it('refuses to overwrite a run with checkpoints; a run without one starts over, saying so', async () => {
     const dir = tmp();
-    await (await runner(smallConfig(7), dir)).run(1);
+    const first = await runner(smallConfig(7), dir);
+    await first.run(1);
+    // while it is open, the directory is locked
+    await expect(OnPolicyRunner.create({ config: smallConfig(7), backend: new CpuBackend(), outDir: dir, resume: true, createSource: trainingEnvs }))
+      .rejects.toThrow(`${dir} is in use by another trainer: pid ${process.pid} on this host`);
+    await first.close();
+    open.splice(open.indexOf(first), 1);
+    expect(readdirSync(dir)).not.toContain('run.lock');
     await expect(OnPolicyRunner.create({ config: smallConfig(7), backend: new CpuBackend(), outDir: dir, createSource: trainingEnvs })).rejects.toThrow(/already holds a run/);
-    await expect(OnPolicyRunner.create({ config: smallConfig(7), backend: new CpuBackend(), outDir: tmp(), resume: true, createSource: trainingEnvs })).rejects.toThrow(/no checkpoint/);
+    // as if killed before its first checkpoint: config.json and a metrics line, no checkpoint
+    rmSync(path.join(dir, 'checkpoints'), { recursive: true });
+    const notices: string[] = [];
+    const again = await OnPolicyRunner.create({ config: smallConfig(7), backend: new CpuBackend(), outDir: dir, resume: true, createSource: trainingEnvs, onNotice: (l) => notices.push(l) });
+    open.push(again);
+    expect(again.startedOver).toBe(true);
+    expect(again.iteration).toBe(0);
+    expect(notices).toEqual([`${dir}: the run stopped before its first checkpoint; starting it over from iteration 0 with its config.json`]);
+    await again.run(2);
+    expect(readMetrics(path.join(dir, 'metrics.jsonl')).map((m) => m.iteration)).toEqual([1, 2]);
   });
 });
 

@@ -2,7 +2,8 @@
  * URDF `<geometry>` for collisions: the primitive shapes, and STL meshes loaded as convex hulls.
  * Any other mesh (missing file, .dae, .obj) is an error that suggests primitives instead.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { MAX_MESH_BYTES, readInputFile } from '../input_file.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Geometry, Vec3 } from '../robot_model.ts';
@@ -91,8 +92,14 @@ function readMesh(place: XmlPlace, mesh: XmlElement, baseDir: string): Geometry 
  */
 function loadStlVertices(file: string, bad: (why: string) => Error): Float32Array {
   let positions: ArrayLike<number>;
+  let bytes: Buffer;
   try {
-    positions = parseStl(readFileSync(file));
+    bytes = readInputFile(file, MAX_MESH_BYTES);
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  try {
+    positions = parseStl(bytes);
   } catch (e) {
     throw bad(`not a readable STL file (${(e as Error).message})`);
   }

@@ -4,10 +4,10 @@
  * What it reads but does not simulate becomes a warning line; anything it cannot honour is a
  * {@link UrdfError} naming file, line, element and attribute. See docs/urdf.md.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Joint, Link, RobotModel } from '../robot_model.ts';
 import { UrdfError } from './urdf_error.ts';
+import { InputFileError, MAX_URDF_BYTES, readInputFile } from '../input_file.ts';
 import { readJoint, type ReadJoint } from './joint.ts';
 import { readLink } from './link.ts';
 import { listNames, WarningLog, type UrdfContext } from './warnings.ts';
@@ -25,14 +25,19 @@ export interface ParseUrdfOptions {
 /** Top-level elements that are part of common URDFs but describe nothing we simulate. */
 const NOT_SIMULATED = ['material', 'transmission', 'gazebo', 'ros2_control'];
 
-/** Reads and parses a URDF file; meshes resolve relative to the file's directory. */
+/** Most links a URDF may have: real robots have tens; the loader and builder stay fast up to this. */
+export const MAX_URDF_LINKS = 10_000;
+
+/**
+ * Reads and parses a URDF file; meshes resolve relative to the file's directory. A file that is
+ * not a regular file, or is larger than {@link MAX_URDF_BYTES}, is refused before it is read.
+ */
 export function loadUrdf(file: string): RobotModel {
   let xml: string;
   try {
-    xml = readFileSync(file, 'utf8');
+    xml = readInputFile(file, MAX_URDF_BYTES).toString('utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const detail = code === 'ENOENT' ? 'file not found' : `cannot read the file (${(e as Error).message})`;
+    const detail = e instanceof InputFileError ? e.message : `cannot read the file (${(e as Error).message})`;
     throw new UrdfError({ source: file, element: '', detail });
   }
   return parseUrdf(xml, file, { baseDir: path.dirname(path.resolve(file)) });
@@ -71,6 +76,7 @@ export function parseUrdf(xml: string, source: string, opts: ParseUrdfOptions = 
     }
   }
   if (linkEls.length === 0) throw fail(robotPlace, root, '<robot> has no <link> elements');
+  if (linkEls.length > MAX_URDF_LINKS) throw fail(robotPlace, root, `<robot> has ${linkEls.length} links; at most ${MAX_URDF_LINKS} are loaded`);
 
   const links: Link[] = linkEls.map(([el, n]) => readLink(ctx, el, n));
   const linkNames = new Set(linkLines.keys());
@@ -118,11 +124,12 @@ function checkTree(source: string, robot: XmlElement, links: Link[], joints: Rea
   const done = new Set<string>();
   for (const link of links) {
     const path: string[] = [];
+    const onPath = new Set<string>();
     let at: string | undefined = link.name;
     while (at !== undefined && !done.has(at)) {
-      const i = path.indexOf(at);
-      if (i >= 0) throw cycleError(source, path.slice(i), parentJoint);
+      if (onPath.has(at)) throw cycleError(source, path.slice(path.indexOf(at)), parentJoint);
       path.push(at);
+      onPath.add(at);
       at = parentJoint.get(at)?.joint.parent;
     }
     for (const p of path) done.add(p);

@@ -43,7 +43,14 @@ export function parseXml(xml: string, source: string): XmlElement {
     captureMetaData: true,
   });
   const lineOf = lineIndex(xml);
-  const roots = toElements(parser.parse(xml) as unknown, lineOf);
+  let parsed: unknown;
+  try {
+    parsed = parser.parse(xml);
+  } catch (e) {
+    // the parser's own limits (nesting depth, entity expansion) name no file
+    throw new UrdfError({ source, element: '', detail: `cannot parse the XML: ${(e as Error).message}` });
+  }
+  const roots = toElements(parsed, lineOf);
   const root = roots[0];
   if (root === undefined) throw new UrdfError({ source, element: '', detail: 'no XML element in the file' });
   return root;
