@@ -1,23 +1,20 @@
 /**
- * One env of the quadruped task (see `quadruped.ts` for the layout, weights and constants):
- * legged_gym's reset distribution, command sampling (or commands held by `setCommands`),
- * observation, reward terms and termination, on a `SimRobot`. The per-step methods reuse
- * preallocated arrays only.
+ * One env of the quadruped task (see `quadruped.ts` for the layout, `config.ts` for weights and
+ * constants): legged_gym's reset distribution, command sampling (or commands held by
+ * `setCommands`), observation, reward terms and termination, on a `SimRobot` whose contract's
+ * `locomotion` section names its legs, feet, contact links and nominal height. The per-step
+ * methods reuse preallocated arrays only.
  */
 import type { SimRobot } from '../../src/task/sim_robot.ts';
 import type { Rng } from '../../src/task/rng.ts';
 import type { TaskContext, TaskEnv, TaskStepResult } from '../../src/task/task.ts';
 import type { Quat, Vec3 } from '../../src/robot/robot_model.ts';
-import { copyStateArrays, expectJoints, loadStateArrays, requireLink } from '../common.ts';
+import { copyStateArrays, expectJoints, loadStateArrays } from '../common.ts';
 import { LegContacts } from './contacts.ts';
 import { baseFrameState, maxTiltRad } from './frame.ts';
 import {
-  QUADRUPED_ACTION_SCALE, QUADRUPED_CONFIG as C, QUADRUPED_JOINTS, QUADRUPED_LEGS, QUADRUPED_OBS_SCALES as S,
-  QUADRUPED_REWARD_TERMS, QUADRUPED_REWARD_WEIGHTS, type QuadrupedWeightedTerm,
+  QUADRUPED_CONFIG as C, QUADRUPED_OBS_SCALES as S, QUADRUPED_REWARD_TERMS, QUADRUPED_REWARD_WEIGHTS, type QuadrupedWeightedTerm,
 } from './config.ts';
-
-const NJ = 12;
-const NF = 4;
 
 /** Index of each reward term in `terms`. */
 const T = Object.fromEntries(QUADRUPED_REWARD_TERMS.map((n, i) => [n, i])) as Record<QuadrupedWeightedTerm | 'positive_clip', number>;
@@ -28,20 +25,25 @@ export class QuadrupedEnv implements TaskEnv {
   private readonly dtS: number;
   /** Weight × dt per weighted term, in term order. */
   private readonly scaledWeights: Float64Array;
-  private readonly defaultPos = new Float64Array(NJ);
-  private readonly lower = new Float64Array(NJ);
-  private readonly upper = new Float64Array(NJ);
-  private readonly softLower = new Float64Array(NJ);
-  private readonly softUpper = new Float64Array(NJ);
-  private readonly trunkBody: number;
-  /** Feet (air time), thighs and calves (the collision term), by URDF link. */
+  /** Actuated joints (action order) and feet (leg order). */
+  private readonly nj: number;
+  private readonly nf: number;
+  private readonly defaultPos: Float64Array;
+  private readonly lower: Float64Array;
+  private readonly upper: Float64Array;
+  private readonly softLower: Float64Array;
+  private readonly softUpper: Float64Array;
+  /** base_height reward target and termination height, m (fractions of the contract's nominal height). */
+  private readonly baseHeightTargetM: number;
+  private readonly minBaseHeightM: number;
+  /** Feet (air time), penalized links (the collision term) and terminating links, by URDF link. */
   private readonly legs: LegContacts;
 
   // -- state, refreshed by `readState`
   private readonly base = new Float64Array(13);
-  private readonly q = new Float64Array(NJ);
-  private readonly qd = new Float64Array(NJ);
-  private readonly tau = new Float64Array(NJ);
+  private readonly q: Float64Array;
+  private readonly qd: Float64Array;
+  private readonly tau: Float64Array;
   /** Base-frame linear velocity, angular velocity and projected gravity. */
   private readonly linB = new Float64Array(3);
   private readonly angB = new Float64Array(3);
@@ -49,14 +51,14 @@ export class QuadrupedEnv implements TaskEnv {
 
   // -- episode memory
   private readonly commands = new Float64Array(3);
-  private readonly action = new Float64Array(NJ);
-  private readonly lastAction = new Float64Array(NJ);
-  private readonly lastQd = new Float64Array(NJ);
-  private readonly airTimeS = new Float64Array(NF);
-  private readonly lastContact = new Uint8Array(NF);
-  /** Feet touching the ground this step (1/0), and thighs and calves touching (count). */
-  private readonly footContact = new Uint8Array(NF);
-  private shinContacts = 0;
+  private readonly action: Float64Array;
+  private readonly lastAction: Float64Array;
+  private readonly lastQd: Float64Array;
+  private readonly airTimeS: Float64Array;
+  private readonly lastContact: Uint8Array;
+  /** Feet touching the ground this step (1/0), and penalized links touching (count). */
+  private readonly footContact: Uint8Array;
+  private penalizedContacts = 0;
   /** True while `base`, `q`, `qd` and the derived arrays hold the state after the last evaluate. */
   private stateFresh = false;
   private steps = 0;
@@ -69,40 +71,51 @@ export class QuadrupedEnv implements TaskEnv {
   private readonly level: Quat = [0, 0, 0, 1];
   private readonly linVel: Vec3 = [0, 0, 0];
   private readonly angVel: Vec3 = [0, 0, 0];
-  private readonly zeros = new Float64Array(NJ);
+  private readonly zeros: Float64Array;
 
-  constructor(ctx: TaskContext) {
+  /** `joints`: the actuated joints the task's layout was built for (action order). */
+  constructor(ctx: TaskContext, joints: readonly string[]) {
     const robot = ctx.robot;
-    expectJoints(robot, 'quadruped', QUADRUPED_JOINTS);
-    if (robot.spec.base.type !== 'floating') throw new Error(`task quadruped: robot ${robot.spec.name} needs a floating base`);
+    expectJoints(robot, 'quadruped', joints);
+    const loco = robot.spec.locomotion;
+    if (robot.spec.base.type !== 'floating' || !loco) throw new Error(`task quadruped: robot ${robot.spec.name} needs a floating base and a "locomotion" section`);
     this.robot = robot;
     this.rng = ctx.rng;
     this.dtS = ctx.controlDtS;
     this.resampleSteps = Math.max(1, Math.round(C.commandResampleS / ctx.controlDtS));
     this.scaledWeights = Float64Array.from(Object.values(QUADRUPED_REWARD_WEIGHTS), (w) => w * ctx.controlDtS);
-    for (let j = 0; j < NJ; j++) {
+    const nj = (this.nj = joints.length);
+    const nf = (this.nf = loco.legs.length);
+    const perJoint = () => new Float64Array(nj);
+    this.defaultPos = perJoint(); this.lower = perJoint(); this.upper = perJoint(); this.softLower = perJoint(); this.softUpper = perJoint();
+    this.q = perJoint(); this.qd = perJoint(); this.tau = perJoint(); this.zeros = perJoint();
+    this.action = perJoint(); this.lastAction = perJoint(); this.lastQd = perJoint();
+    this.airTimeS = new Float64Array(nf);
+    this.lastContact = new Uint8Array(nf);
+    this.footContact = new Uint8Array(nf);
+    this.baseHeightTargetM = C.baseHeightTargetFraction * loco.nominal_base_height_m;
+    this.minBaseHeightM = C.minBaseHeightFraction * loco.nominal_base_height_m;
+    for (let j = 0; j < nj; j++) {
       const js = robot.spec.joints[j];
       const lim = robot.jointLimits[j];
       if (!js || !lim) throw new Error(`task quadruped: joint ${j} missing`);
-      if (js.action_scale !== QUADRUPED_ACTION_SCALE) {
-        throw new Error(`task quadruped: ${js.name} action_scale ${js.action_scale}, the task's action units assume ${QUADRUPED_ACTION_SCALE}`);
-      }
       this.defaultPos[j] = js.default_pos;
       this.lower[j] = lim.lower;
       this.upper[j] = lim.upper;
+      // soft limits inside a finite range; a joint without position limits (ANYmal C's) has none
+      const finite = Number.isFinite(lim.lower) && Number.isFinite(lim.upper);
       const mid = 0.5 * (lim.lower + lim.upper), half = 0.5 * (lim.upper - lim.lower) * C.softDofPosLimit;
-      this.softLower[j] = mid - half;
-      this.softUpper[j] = mid + half;
+      this.softLower[j] = finite ? mid - half : -Infinity;
+      this.softUpper[j] = finite ? mid + half : Infinity;
     }
-    this.trunkBody = requireLink(robot, 'quadruped', 'trunk');
-    this.legs = new LegContacts(robot, 'quadruped', QUADRUPED_LEGS);
+    this.legs = new LegContacts(robot, 'quadruped', loco);
   }
 
   reset(): void {
     const rng = this.rng;
     // joints: default × U(0.5, 1.5), inside the limits, at rest (legged_gym reset_dofs)
     const q = this.q;
-    for (let j = 0; j < NJ; j++) {
+    for (let j = 0; j < this.nj; j++) {
       const v = (this.defaultPos[j] as number) * rng.uniform(C.resetJointScale[0], C.resetJointScale[1]);
       q[j] = Math.min(this.upper[j] as number, Math.max(this.lower[j] as number, v));
     }
@@ -111,7 +124,7 @@ export class QuadrupedEnv implements TaskEnv {
     const v = C.resetBaseVel;
     for (let k = 0; k < 3; k++) this.linVel[k] = rng.uniform(-v, v);
     for (let k = 0; k < 3; k++) this.angVel[k] = rng.uniform(-v, v);
-    this.spawnPos[2] = this.robot.spec.base.spawn_height_m ?? 0.35;
+    this.spawnPos[2] = this.robot.spec.base.spawn_height_m as number;
     this.robot.setBase(this.spawnPos, this.level, this.linVel, this.angVel);
     // stretched legs reach lower than the default pose: lift the base so no foot starts in the ground
     const lowest = this.legs.lowestFootClearance();
@@ -130,7 +143,7 @@ export class QuadrupedEnv implements TaskEnv {
   }
 
   onAction(action: Float32Array): void {
-    for (let j = 0; j < NJ; j++) this.action[j] = action[j] as number;
+    for (let j = 0; j < this.nj; j++) this.action[j] = action[j] as number;
   }
 
   /**
@@ -149,10 +162,11 @@ export class QuadrupedEnv implements TaskEnv {
     out[9] = (c[0] as number) * S.linVel;
     out[10] = (c[1] as number) * S.linVel;
     out[11] = (c[2] as number) * S.angVel;
-    for (let j = 0; j < NJ; j++) {
+    const nj = this.nj;
+    for (let j = 0; j < nj; j++) {
       out[12 + j] = ((this.q[j] as number) - (this.defaultPos[j] as number)) * S.dofPos;
-      out[24 + j] = (this.qd[j] as number) * S.dofVel;
-      out[36 + j] = this.action[j] as number;
+      out[12 + nj + j] = (this.qd[j] as number) * S.dofVel;
+      out[12 + 2 * nj + j] = this.action[j] as number;
     }
   }
 
@@ -170,7 +184,7 @@ export class QuadrupedEnv implements TaskEnv {
     terms[T.ang_vel_xy] = w[T.ang_vel_xy]! * (this.angB[0]! ** 2 + this.angB[1]! ** 2);
     terms[T.orientation] = w[T.orientation]! * (this.gravB[0]! ** 2 + this.gravB[1]! ** 2);
     let torques = 0, acc = 0, rate = 0, limits = 0;
-    for (let j = 0; j < NJ; j++) {
+    for (let j = 0; j < this.nj; j++) {
       const qj = this.q[j]!;
       torques += this.tau[j]! ** 2;
       acc += ((this.lastQd[j]! - this.qd[j]!) / this.dtS) ** 2;
@@ -182,8 +196,8 @@ export class QuadrupedEnv implements TaskEnv {
     terms[T.action_rate] = w[T.action_rate]! * rate;
     terms[T.dof_pos_limits] = w[T.dof_pos_limits]! * limits;
     terms[T.feet_air_time] = w[T.feet_air_time]! * this.feetAirTime();
-    terms[T.collision] = w[T.collision]! * this.shinContacts;
-    terms[T.base_height] = w[T.base_height]! * (this.base[2]! - C.baseHeightTargetM) ** 2;
+    terms[T.collision] = w[T.collision]! * this.penalizedContacts;
+    terms[T.base_height] = w[T.base_height]! * (this.base[2]! - this.baseHeightTargetM) ** 2;
     // -- total: legged_gym clips the sum at 0 before adding the termination term
     let sum = 0;
     for (let t = 0; t < T.positive_clip; t++) if (t !== T.termination) sum += terms[t]!;
@@ -267,16 +281,16 @@ export class QuadrupedEnv implements TaskEnv {
     baseFrameState(this.base, this.linB, this.angB, this.gravB);
   }
 
-  /** Contact of each foot, and how many thighs and calves touch. */
+  /** Contact of each foot, and how many penalized links touch. */
   private readContacts(): void {
-    for (let f = 0; f < NF; f++) this.footContact[f] = this.legs.footInContact(f) ? 1 : 0;
-    this.shinContacts = this.legs.shinsInContact();
+    for (let f = 0; f < this.nf; f++) this.footContact[f] = this.legs.footInContact(f) ? 1 : 0;
+    this.penalizedContacts = this.legs.penalizedInContact();
   }
 
-  /** Trunk on the ground, base too low, or roll/pitch beyond the limit. */
+  /** A terminating link on the ground, base too low, or roll/pitch beyond the limit. */
   private isTerminal(): boolean {
-    if (this.robot.inContact(this.trunkBody)) return true;
-    if (this.base[2]! < C.minBaseHeightM) return true;
+    if (this.legs.terminatingInContact()) return true;
+    if (this.base[2]! < this.minBaseHeightM) return true;
     return maxTiltRad(this.base) > C.maxTiltRad;
   }
 
@@ -293,7 +307,7 @@ export class QuadrupedEnv implements TaskEnv {
   /** legged_gym's first-contact rule; also advances the feet's air time. */
   private feetAirTime(): number {
     let reward = 0;
-    for (let f = 0; f < NF; f++) {
+    for (let f = 0; f < this.nf; f++) {
       const contact = this.footContact[f]!;
       const filtered = contact | this.lastContact[f]!;
       this.lastContact[f] = contact;

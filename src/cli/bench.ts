@@ -5,9 +5,11 @@ import { benchSim } from '../sim/bench_sim.ts';
 import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, table } from './common.ts';
 import { MAX_BENCH_STEPS, MAX_ENVS, MAX_WORKERS } from './limits.ts';
 import { checkKeys, collectSet, configLayers, drSection, DR_SHAPE } from './overrides.ts';
+import { ROBOT_OPTION_HELP } from './robot_option.ts';
 
 interface SimOpts {
   env: string;
+  robot?: string;
   envs: number;
   workers: number;
   steps: number;
@@ -23,6 +25,7 @@ export function benchCommand(): Command {
   bench.addCommand(new Command('sim')
     .description('Env-steps/s of the vec env under random actions, and the same number of bare world.step() calls on the same worlds.')
     .option('--env <name>', 'task name or task module path', 'cartpole')
+    .option('--robot <file.json>', ROBOT_OPTION_HELP)
     .option('--envs <n>', `number of envs (at most ${MAX_ENVS})`, positiveInt('--envs', MAX_ENVS), 256)
     .option('--workers <n>', `worker threads (at most ${MAX_WORKERS})`, positiveInt('--workers', MAX_WORKERS), 1)
     .option('--steps <n>', `control steps to time (at most ${MAX_BENCH_STEPS})`, positiveInt('--steps', MAX_BENCH_STEPS), 300)
@@ -31,7 +34,7 @@ export function benchCommand(): Command {
     .option('--set <key=value>', 'override, e.g. --set dr.friction=0.4,1.2 (repeatable)', collectSet)
     .option('--no-randomize', 'turn domain randomization off')
     .option('--json', 'print one JSON object on stdout')
-    .addHelpText('after', '\nExamples:\n  sim2real bench sim\n  sim2real bench sim --env quadruped --envs 128 --workers 2 --json\n  sim2real bench sim --set dr.friction=0.4,1.2 --set dr.latency_steps=0,2')
+    .addHelpText('after', '\nExamples:\n  sim2real bench sim\n  sim2real bench sim --env quadruped --envs 128 --workers 2 --json\n  sim2real bench sim --env quadruped --robot robots/anymal_c.json --envs 64\n  sim2real bench sim --set dr.friction=0.4,1.2 --set dr.latency_steps=0,2')
     .action(async (o: SimOpts) => {
       // only the "dr" section applies: the --config file's ranges, then --set's over them
       const layers = configLayers(o.config, o.set, { dr: DR_SHAPE });
@@ -40,7 +43,7 @@ export function benchCommand(): Command {
       const tty = process.stderr.isTTY && !o.json;
       let shown = -1;
       const r = await asUsageAsync(() => benchSim({
-        env: o.env, envs: o.envs, workers: o.workers, steps: o.steps, seed: o.seed, randomize: o.randomize, dr,
+        env: o.env, ...(o.robot !== undefined ? { robot: o.robot } : {}), envs: o.envs, workers: o.workers, steps: o.steps, seed: o.seed, randomize: o.randomize, dr,
         onProgress: (f) => {
           const pct = Math.floor(f * 100);
           if (tty) process.stderr.write(`\rbench sim ${o.env}: ${pct}%`);

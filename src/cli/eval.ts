@@ -9,7 +9,9 @@ import { effectiveRanges } from '../task/randomize.ts';
 import { shiftRandomization } from '../task/shift.ts';
 import { evaluatePolicy, type EvalTracking } from '../sim/evaluate.ts';
 import { resolveCommands, type TrackingResult } from '../sim/tracking.ts';
-import { listTasks, resolveTask } from '../../envs/index.ts';
+import { listTasks } from '../../envs/index.ts';
+import type { TaskSpec } from '../task/task.ts';
+import { ROBOT_OPTION_HELP, robotForRun, taskFor } from './robot_option.ts';
 import { loadPolicy } from './load_policy.ts';
 import { asUsage, asUsageAsync, nonNegativeInt, nonNegativeNumber, positiveInt, printJson, say, table, UsageError } from './common.ts';
 import { collectSet } from './overrides.ts';
@@ -20,6 +22,7 @@ import { checkOutputTarget } from '../rl/atomic_file.ts';
 
 interface EvalOpts {
   env: string;
+  robot?: string;
   run?: string;
   policy?: string;
   episodes: number;
@@ -37,6 +40,7 @@ export function evalCommand(): Command {
   return new Command('eval')
     .description('Evaluate a trained run or an ONNX policy: mean and std of return and episode length with the deterministic policy, one episode per env; with --command, how well held commands are tracked.')
     .requiredOption('--env <name>', 'task name or task module path')
+    .option('--robot <file.json>', `${ROBOT_OPTION_HELP}; with --run, default the run's robot`)
     .option('--run <dir>', 'run directory (its latest checkpoint)')
     .option('--policy <file>', 'exported ONNX policy (sim2real export, or policy.onnx of a run)')
     .option('--episodes <n>', `episodes (at most ${MAX_EVAL_EPISODES})`, positiveInt('--episodes', MAX_EVAL_EPISODES), 20)
@@ -56,24 +60,28 @@ export function evalCommand(): Command {
       '  sim2real eval --env cartpole --policy policies/cartpole.onnx --episodes 5 --record cp.rec',
       '  sim2real eval --env quadruped --run runs/a1 --command vx=0.8 --episodes 10      # vy and yaw_rate held at 0',
       '  sim2real eval --env quadruped --policy a1.onnx --command vx=0.5 --shift friction=0.4 --shift latency_steps=2 --settle-s 2 --json',
+      '  sim2real eval --env quadruped --robot robots/a1.json --policy runs/a1/policy.onnx --command vx=0.75 --episodes 24',
     ].join('\n'))
     .action(async (o: EvalOpts) => {
       if (!o.run === !o.policy) throw new UsageError(o.run ? 'give --run <dir> or --policy <file>, not both' : '--run <dir> or --policy <file.onnx> is required');
       if (o.record !== undefined) asUsage(() => checkOutputTarget(o.record as string));
       const shifts = parseShifts(o.shift ?? []);
-      const tracking = await trackingFor(o);
-      const task = await asUsageAsync(() => resolveTask(o.env));
+      const robot = o.run ? robotForRun(o.run, o.robot, (await taskFor(o.env, undefined)).robot) : o.robot;
+      const task = await taskFor(o.env, robot);
+      const tracking = trackingFor(o, task);
       const subject = await asUsageAsync(() => loadPolicy(o.run ? { run: o.run } : { onnx: o.policy as string }, task));
       try {
         const base = asUsage(() => effectiveRanges(subject.dr, { randomize: o.randomize }));
         const { dr, shift } = asUsage(() => shiftRandomization(base, shifts));
-        const recorder = o.record ? await recorderFor(o.record, o) : undefined;
+        const recorder = o.record ? recorderFor(o.record, o, task) : undefined;
         const evaluate = () => evaluatePolicy({ task, episodes: o.episodes, seed: o.seed, dr, policy: subject.act, ...(recorder ? { hooks: recorder } : {}), ...(tracking ? { tracking } : {}) });
         const r = await asUsageAsync(() => recordingTo(o.record, evaluate, recorder));
         const shiftText = Object.entries(shift).map(([k, v]) => `${k}=${v}`).join(', ');
         const dyn = `${o.randomize ? 'trained randomization' : 'nominal dynamics'}${shiftText ? `, shifted ${shiftText}` : ''}`;
         const line = `${o.env}: return ${r.mean_return.toFixed(2)} ± ${r.std_return.toFixed(2)}, length ${r.mean_length.toFixed(1)} over ${r.episodes} episodes (${dyn}; ${Object.values(subject.source).at(-1)})`;
-        const text = r.tracking ? `${line}\n${trackingText(r.tracking)}` : line;
+        const h = r.base_height;
+        const heightText = h ? `\nbase height ${h.mean_m.toFixed(3)} m = ${(100 * h.ratio).toFixed(1)}% of the nominal ${h.nominal_m} m (mean over ${h.measured_steps} steps, from ${h.settle_s} s after each reset)` : '';
+        const text = `${r.tracking ? `${line}\n${trackingText(r.tracking)}` : line}${heightText}`;
         const recorded = recorder?.episodes;
         if (o.json) {
           say(text);
@@ -97,13 +105,12 @@ function commandsHelp(): string {
  * without `--command`. Names are checked against the task; values outside the range the task
  * samples from are allowed, with a warning on stderr.
  */
-async function trackingFor(o: EvalOpts): Promise<EvalTracking | undefined> {
+function trackingFor(o: EvalOpts, task: TaskSpec): EvalTracking | undefined {
   if (!o.command) {
     if (o.settleS !== undefined) throw new UsageError('--settle-s: only applies with --command (tracking statistics)');
     return undefined;
   }
   const given = parseCommands(o.command);
-  const task = await asUsageAsync(() => resolveTask(o.env));
   if (!task.commands?.length) {
     const withCommands = listTasks().filter((t) => t.commands?.length).map((t) => t.name);
     throw new UsageError(`--command: task ${task.name} declares no commands to hold (tasks with commands: ${withCommands.join(', ')})`);
@@ -129,10 +136,9 @@ function trackingText(t: TrackingResult): string {
   return `${head}\n${table(['command', 'unit', 'held', 'mean measured', 'mean |error|', 'rms error', 'worst env mean |error|'], rows)}`;
 }
 
-/** A recorder of the evaluated episodes into `file` (opened when evaluation starts). */
-async function recorderFor(file: string, o: EvalOpts): Promise<EpisodeRecorder> {
-  const task = await asUsageAsync(() => resolveTask(o.env));
-  const source = `sim2real eval --env ${o.env} ${o.run ? `--run ${o.run}` : `--policy ${o.policy}`} --seed ${o.seed}`;
+/** A recorder of the evaluated episodes of `task` into `file` (opened when evaluation starts). */
+function recorderFor(file: string, o: EvalOpts, task: TaskSpec): EpisodeRecorder {
+  const source = `sim2real eval --env ${o.env}${o.robot ? ` --robot ${o.robot}` : ''} ${o.run ? `--run ${o.run}` : `--policy ${o.policy}`} --seed ${o.seed}`;
   return new EpisodeRecorder(task, file, source);
 }
 

@@ -7,14 +7,15 @@ import { readFileSync } from 'node:fs';
 import { runRehearsal } from '../rehearsal/rehearsal.ts';
 import { shiftRandomization } from '../task/shift.ts';
 import { effectiveRanges, NOMINAL } from '../task/randomize.ts';
-import { resolveTask } from '../../envs/index.ts';
 import { asUsage, asUsageAsync, nonNegativeInt, nonNegativeNumber, positiveInt, printJson, say, UsageError } from './common.ts';
 import { collectSet } from './overrides.ts';
 import { MAX_ROBOT_EPISODES } from './limits.ts';
 import { parseShifts, shiftKeysHelp } from './shift.ts';
+import { ROBOT_OPTION_HELP, taskFor } from './robot_option.ts';
 
 interface RobotOpts {
   env: string;
+  robot?: string;
   connect: string;
   episodes: number;
   seed: number;
@@ -32,6 +33,7 @@ export function robotCommand(): Command {
   return new Command('robot')
     .description('Run a task in the simulator as a robot controller driven by a sim2real deploy bridge: one connection per env, one episode per env; return and latency percentiles.')
     .requiredOption('--env <name>', 'task name or task module path')
+    .option('--robot <file.json>', `${ROBOT_OPTION_HELP} (the simulated robot; the bridge checks it against the policy with its own --robot)`)
     .requiredOption('--connect <url>', 'bridge address, ws://host:port or wss://host:port')
     .option('--episodes <n>', `episodes (= simulated robots, one connection each; at most ${MAX_ROBOT_EPISODES})`, positiveInt('--episodes', MAX_ROBOT_EPISODES), 20)
     .option('--seed <n>', 'seed of the envs (same meaning as eval --seed)', nonNegativeInt('--seed'), 1)
@@ -46,12 +48,13 @@ export function robotCommand(): Command {
       '\nExamples:',
       '  sim2real robot --env cartpole --connect ws://127.0.0.1:9090 --episodes 5 --json',
       '  sim2real robot --env cartpole --connect ws://127.0.0.1:9090 --rate-hz 50 --shift latency_steps=2',
+      '  sim2real robot --env quadruped --robot robots/a1.json --connect ws://127.0.0.1:9090 --episodes 4',
     ].join('\n'))
     .action(async (o: RobotOpts) => {
       if (o.encoding !== 'binary' && o.encoding !== 'json') throw new UsageError(`--encoding ${o.encoding}: expected binary or json`);
       if (!/^wss?:\/\//.test(o.connect)) throw new UsageError(`--connect ${o.connect}: expected ws://host:port or wss://host:port`);
       const shifts = parseShifts(o.shift ?? []);
-      const task = await asUsageAsync(() => resolveTask(o.env));
+      const task = await taskFor(o.env, o.robot);
       let shift: Record<string, number> = {};
       const r = await asUsageAsync(() => runRehearsal({
         url: o.connect, task, episodes: o.episodes, seed: o.seed, rateHz: o.rateHz ?? null, encoding: o.encoding as 'binary',

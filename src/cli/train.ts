@@ -12,10 +12,14 @@ import { chooseBackend } from './backend_choice.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { MAX_ENVS, MAX_ROLLOUT_SAMPLES, MAX_TRAIN_ENV_STEPS, MAX_WORKERS } from './limits.ts';
 import { writeRunPolicy } from './export.ts';
+import { taskOnRobot } from '../task/task_registry.ts';
+import { robotCopy, type RobotCopy } from '../robot/robot_files.ts';
+import { ROBOT_OPTION_HELP, robotRecord, runRobotFile, writeRobotCopy } from './robot_option.ts';
 
 /** The options of `sim2real train`, as commander parses them. */
 export interface TrainOpts {
   env?: string;
+  robot?: string;
   config?: string;
   set?: string[];
   envs?: number;
@@ -35,6 +39,7 @@ export function trainCommand(): Command {
   return new Command('train')
     .description('Train a policy with PPO; writes config.json, metrics.jsonl and checkpoints/ into the run directory.')
     .option('--env <name>', 'task name or task module path')
+    .option('--robot <file.json>', `${ROBOT_OPTION_HELP}; copied into the run directory`)
     .option('--config <file>', 'JSON config: top-level keys, "ppo" and "dr" sections')
     .option('--set <key=value>', 'override a config key, e.g. --set ppo.learning_rate=3e-4 --set dr.friction=0.4,1.2 (repeatable)', collectSet)
     .option('--envs <n>', `parallel envs (ppo.num_envs; at most ${MAX_ENVS})`, positiveInt('--envs', MAX_ENVS))
@@ -48,14 +53,19 @@ export function trainCommand(): Command {
     .option('--no-randomize', 'train without domain randomization')
     .option('--tensorboard', 'also write TensorBoard event files')
     .option('--json', 'print a JSON summary on stdout at the end')
-    .addHelpText('after', '\nExamples:\n  sim2real train --env cartpole\n  sim2real train --env pendulum --steps 300000 --set ppo.learning_rate=3e-4 --out runs/pend\n  sim2real train --resume runs/pend --steps 500000')
+    .addHelpText('after', '\nExamples:\n  sim2real train --env cartpole\n  sim2real train --env pendulum --steps 300000 --set ppo.learning_rate=3e-4 --out runs/pend\n  sim2real train --resume runs/pend --steps 500000\n  sim2real train --env quadruped --robot robots/anymal_c.json --out runs/anymal')
     .action(async (o: TrainOpts) => {
-      const { config, outDir, resume } = await asUsageAsync(() => planTrainRun(o));
+      const { config, outDir, resume, robot } = await asUsageAsync(() => planTrainRun(o));
       const backend = await chooseBackend(o.backend);
       const total = config.ppo.total_iterations;
       let progress: Progress | undefined;
       const runner = await asUsageAsync(() => OnPolicyRunner.create({
-        config, backend, outDir, resume, initFrom: o.initFrom, createSource: trainingEnvs, onNotice: say,
+        config, backend, outDir, resume, initFrom: o.initFrom, onNotice: say,
+        // after the run directory is locked and checked: the robot's copy, then the envs on it
+        createSource: (cfg) => {
+          if (robot && !resume) writeRobotCopy(outDir, robot);
+          return trainingEnvs(cfg, runRobotFile(outDir, cfg.robot));
+        },
         onIteration: (m) => progress?.update(m.iteration, {
           return: m.mean_return, steps: m.env_steps, 'steps/s': m.steps_per_s,
         }),
@@ -92,20 +102,25 @@ export function trainCommand(): Command {
 }
 
 /**
- * The envs a run trains on: its task in the local vec env, `ppo.num_envs` envs over
- * `num_workers` worker threads, sampling from the run's randomization ranges.
+ * The envs a run trains on: its task in the local vec env (on the robot contract `robot` when
+ * given, else on the task's own), `ppo.num_envs` envs over `num_workers` worker threads,
+ * sampling from the run's randomization ranges.
  */
-export function trainingEnvs(config: TrainConfig): Promise<VecEnv> {
-  return VecEnv.create({ task: config.env, numEnvs: config.ppo.num_envs, numWorkers: config.num_workers, seed: config.seed, dr: { ...config.dr }, randomize: true });
+export function trainingEnvs(config: TrainConfig, robot?: string): Promise<VecEnv> {
+  return VecEnv.create({
+    task: config.env, ...(robot !== undefined ? { robot } : {}), numEnvs: config.ppo.num_envs, numWorkers: config.num_workers,
+    seed: config.seed, dr: { ...config.dr }, randomize: true,
+  });
 }
 
 /**
  * Resolves the configuration and the run directory from the options: `--config` and `--set`
- * typed by the training config's shape, then checked by `resolveTrainConfig`.
+ * typed by the training config's shape, then checked by `resolveTrainConfig`. With `--robot`,
+ * also the robot's files to copy into the run directory (`robot`), recorded in the config.
  */
-export async function planTrainRun(o: TrainOpts): Promise<{ config: TrainConfig; outDir: string; resume: boolean }> {
+export async function planTrainRun(o: TrainOpts): Promise<{ config: TrainConfig; outDir: string; resume: boolean; robot?: RobotCopy }> {
   if (o.resume) {
-    const fixed = (['env', 'config', 'set', 'envs', 'workers', 'seed', 'out', 'initFrom', 'tensorboard'] as const).filter((k) => o[k] !== undefined);
+    const fixed = (['env', 'robot', 'config', 'set', 'envs', 'workers', 'seed', 'out', 'initFrom', 'tensorboard'] as const).filter((k) => o[k] !== undefined);
     if (fixed.length) throw new UsageError(`--resume keeps the run's configuration; drop ${fixed.map((k) => `--${k === 'initFrom' ? 'init-from' : k}`).join(', ')} (only --steps may change)`);
     if (!o.randomize) throw new UsageError('--resume keeps the run\'s configuration; drop --no-randomize');
     const file = path.join(o.resume, 'config.json');
@@ -119,9 +134,16 @@ export async function planTrainRun(o: TrainOpts): Promise<{ config: TrainConfig;
     return { config: checkTrainLimits(resolveTrainConfig(task, saved.env, [layer], 'run config')), outDir: o.resume, resume: true };
   }
   if (!o.env) throw new UsageError('--env is required (see sim2real envs)');
-  const task = await resolveTask(o.env);
+  const own = await resolveTask(o.env);
+  // the task on the robot, checked before anything is written; its copy is written once the run directory is locked
+  const robot = o.robot === undefined ? undefined : robotCopy(o.robot);
+  const task = o.robot === undefined ? own : taskOnRobot(own, o.robot);
   const [fileLayer, setLayer] = configLayers(o.config, o.set, TRAIN_SHAPE);
+  for (const layer of [fileLayer, setLayer]) {
+    if (layer && Object.hasOwn(layer, 'robot')) throw new UsageError('robot: give the robot with --robot FILE.json (not in --config or --set)');
+  }
   const flags: Record<string, unknown> = {};
+  if (robot) flags.robot = robotRecord(robot);
   if (o.envs !== undefined) flags.ppo = { num_envs: o.envs };
   if (o.workers !== undefined) flags.num_workers = o.workers;
   if (o.steps !== undefined) flags.total_env_steps = o.steps;
@@ -130,7 +152,7 @@ export async function planTrainRun(o: TrainOpts): Promise<{ config: TrainConfig;
   if (o.tensorboard) flags.tensorboard = true;
   const config = checkTrainLimits(resolveTrainConfig(task, o.env, [fileLayer ?? {}, setLayer ?? {}, flags]));
   const outDir = o.out ?? path.join('runs', `${task.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
-  return { config, outDir, resume: false };
+  return { config, outDir, resume: false, ...(robot ? { robot } : {}) };
 }
 
 /**

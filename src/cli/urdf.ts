@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { inspectUrdf, MAX_DROP_BODIES } from '../sim/inspect.ts';
 import { formatBytes, MAX_URDF_BYTES } from '../robot/input_file.ts';
 import { MAX_URDF_LINKS } from '../robot/urdf/urdf_loader.ts';
-import { asUsageAsync, printJson, table } from './common.ts';
+import { asUsageAsync, printJson, table, UsageError } from './common.ts';
+import { runInit } from './urdf_init.ts';
 
 const fmt = (v: number | null) => (v === null ? '-' : Number(v.toPrecision(4)).toString());
 
@@ -12,8 +13,15 @@ export function urdfCommand(): Command {
     .description(`Check a URDF file: links, joints (type, axis, limits), total mass, degrees of freedom, and a one-second drop test in Rapier (robots of up to ${MAX_DROP_BODIES} rigid bodies). Files above ${formatBytes(MAX_URDF_BYTES)} or ${MAX_URDF_LINKS} links, and anything but a regular file, are refused.`)
     .argument('<file>', 'URDF file')
     .option('--json', 'print one JSON object on stdout')
-    .addHelpText('after', '\nExamples:\n  sim2real urdf robots/quadruped.urdf\n  sim2real urdf my_robot.urdf --json')
-    .action(async (file: string, opts: { json?: boolean }) => {
+    .option('--init <out.json>', 'write a robot contract for this URDF (legs, feet, standing pose, gains, locomotion section; a fixed-base contract for an arm), check that it stands 5 s in simulation, and print every guess with its reason')
+    .option('--force', 'with --init: replace an existing file')
+    .addHelpText('after', '\nExamples:\n  sim2real urdf robots/quadruped.urdf\n  sim2real urdf my_robot.urdf --json\n  sim2real urdf my_robot.urdf --init my_robot.json\n  sim2real urdf my_robot.urdf --init my_robot.json --force --json\n\nSee docs/your-robot.md for the way from a URDF to a deployed policy.')
+    .action(async (file: string, opts: { json?: boolean; init?: string; force?: boolean }) => {
+      if (opts.init !== undefined) {
+        await runInit(file, opts.init, opts);
+        return;
+      }
+      if (opts.force) throw new UsageError('--force only goes with --init');
       const r = await asUsageAsync(() => inspectUrdf(file));
       if (opts.json) {
         printJson(r);

@@ -15,12 +15,14 @@ import { ViewerServer } from '../viewer/viewer_server.ts';
 import type { PolicyLoader } from '../viewer/session.ts';
 import { loadPolicy, type PolicyRef } from './load_policy.ts';
 import { nonNegativeInt, positiveInt, say, UsageError } from './common.ts';
+import { ROBOT_OPTION_HELP, robotForRun, taskFor } from './robot_option.ts';
 
 /** Most envs the viewer simulates and streams (each frame carries every env's poses). */
 const MAX_VIEW_ENVS = 4096;
 
 interface ViewOpts {
   env?: string;
+  robot?: string;
   policy?: string;
   run?: string;
   replay?: string;
@@ -36,6 +38,7 @@ export function viewCommand(): Command {
   return new Command('view')
     .description('Visual debugger: a three.js page (served on 127.0.0.1) showing the simulation driven by a policy or by zero/random actions, a run\'s learning curves, or a recording.')
     .option('--env <name>', 'task name or task module path (default: the run\'s task with --run)')
+    .option('--robot <file.json>', `${ROBOT_OPTION_HELP}; with --run, default the run's robot`)
     .option('--policy <file>', 'ONNX policy to drive the envs')
     .option('--run <dir>', 'run directory: its latest checkpoint drives the envs, its metrics.jsonl is plotted live')
     .option('--replay <file>', 'play a recording (sim2real eval --record FILE) with a timeline')
@@ -49,6 +52,7 @@ export function viewCommand(): Command {
       '  sim2real view --env cartpole                         random actions, 4 envs',
       '  sim2real view --env cartpole --policy policies/cartpole.onnx',
       '  sim2real view --run runs/cp --open                   checkpoint + live learning curves',
+      '  sim2real view --env quadruped --robot robots/a1.json --policy runs/a1/policy.onnx',
       '  sim2real eval --env cartpole --policy policies/cartpole.onnx --record cp.rec',
       '  sim2real view --replay cp.rec',
     ].join('\n'))
@@ -57,7 +61,10 @@ export function viewCommand(): Command {
       if (o.replay && (o.policy || o.run || o.env)) throw new UsageError('--replay plays a recording: it takes no --env, --policy or --run');
       const env = o.env ?? (o.run ? runEnv(o.run) : undefined);
       if (!env && !o.replay) throw new UsageError('--env <name>, --run <dir> or --replay <file> is required');
-      const server = await startServer(o);
+      if (o.replay && o.robot) throw new UsageError('--replay plays a recording: it takes no --robot');
+      const robot = env && o.run ? robotForRun(o.run, o.robot, (await taskFor(env, undefined)).robot) : o.robot;
+      if (env && robot) await taskFor(env, robot); // a robot the task cannot run on is refused here, not on the page
+      const server = await startServer(o, env && robot ? { env, file: robot } : undefined);
       const url = `http://127.0.0.1:${server.port}/`;
       say(`sim2real view: ${url} (Ctrl-C to stop)`);
       if (o.replay) await server.loadReplay(o.replay);
@@ -71,7 +78,7 @@ export function viewCommand(): Command {
     });
 }
 
-async function startServer(o: ViewOpts): Promise<ViewerServer> {
+async function startServer(o: ViewOpts, robot: { env: string; file: string } | undefined): Promise<ViewerServer> {
   const loadPolicy = o.policy ? viewerPolicyLoader({ onnx: o.policy }) : o.run ? viewerPolicyLoader({ run: o.run }) : undefined;
   const metricsFile = o.run ? path.join(o.run, 'metrics.jsonl') : undefined;
   try {
@@ -79,6 +86,7 @@ async function startServer(o: ViewOpts): Promise<ViewerServer> {
       port: o.port, numEnvs: o.envs, seed: o.seed, randomize: o.randomize, loadPolicy,
       metrics: metricsFile ? { file: metricsFile, read: (f) => readMetrics(f) as unknown as Record<string, unknown>[] } : undefined,
       tasks: listTasks().map((t) => t.name),
+      ...(robot ? { robot } : {}),
       log: (line) => say(`sim2real view: ${line}`),
     });
   } catch (e) {

@@ -37,6 +37,9 @@ export interface PolicyContract {
   /** Actuated joints in action order. */
   jointOrder: string[];
   defaultJointPositions: number[];
+  /** PD gains per joint (action order) the policy trained with: Kp (N·m/rad or N/m) and Kd; absent in files older than them. */
+  jointKp?: number[];
+  jointKd?: number[];
   controlDtS: number;
   /** True when the graph's `actions` output is already offset + scale · clip(action). */
   postprocess: boolean;
@@ -89,6 +92,8 @@ export function buildContract(s: ContractSources): PolicyContract {
     controlMode: robot.control_mode,
     jointOrder: robot.joints.map((j) => j.name),
     defaultJointPositions: robot.joints.map((j) => j.default_pos),
+    jointKp: robot.joints.map((j) => j.kp),
+    jointKd: robot.joints.map((j) => j.kd),
     controlDtS: robot.control_dt_s,
     postprocess: s.postprocess,
     obsNormalization: s.network.obsNormalization,
@@ -134,6 +139,8 @@ export function encodeMetadata(c: PolicyContract): Record<string, string> {
     control_mode: c.controlMode,
     joint_order: j(c.jointOrder),
     default_joint_positions: j(c.defaultJointPositions),
+    ...(c.jointKp ? { joint_kp: j(c.jointKp) } : {}),
+    ...(c.jointKd ? { joint_kd: j(c.jointKd) } : {}),
     control_dt_s: j(c.controlDtS),
     postprocess_baked: String(c.postprocess),
     output_units: j(outputUnits(c)),
@@ -234,6 +241,8 @@ export function decodeMetadata(props: Readonly<Record<string, string>>): PolicyC
     configHash: str('config_hash'),
     packageVersion: str('package_version'),
   };
+  if (props.joint_kp !== undefined) c.jointKp = list('joint_kp', actDim, isNum, 'numbers');
+  if (props.joint_kd !== undefined) c.jointKd = list('joint_kd', actDim, isNum, 'numbers');
   if (props.git_revision !== undefined) c.gitRevision = props.git_revision;
   if (props.training_iterations !== undefined) c.trainingIterations = count('training_iterations');
   if (props.training_env_steps !== undefined) c.trainingEnvSteps = count('training_env_steps');

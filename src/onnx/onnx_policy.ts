@@ -8,6 +8,9 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { decodeModel, INPUT_NAME, metadataOf, OUTPUT_NAME } from './graph.ts';
 import { decodeMetadata, type PolicyContract } from './metadata.ts';
+import { robotMismatch, type RobotSignature } from './robot_fit.ts';
+
+export { robotMismatch, type RobotSignature } from './robot_fit.ts';
 
 /** A policy that does not fit the env it is asked to drive (wrong task, dims or signal names). */
 export class PolicyMismatchError extends Error {
@@ -106,6 +109,15 @@ export class OnnxPolicy {
     };
     names('observation', c.observations, env.observations);
     names('action', c.actions, env.actions);
+  }
+
+  /**
+   * Throws `PolicyMismatchError` unless the policy was made for robot `robot`: same name, the
+   * same joints in the same order, the same control mode; the message names the first difference.
+   */
+  checkRobot(robot: RobotSignature): void {
+    const why = robotMismatch(this.contract, robot);
+    if (why !== null) throw new PolicyMismatchError(why);
   }
 
   /** The graph's `actions` [B, act_dim] for observations [B, obs_dim] (motor commands when post-processing is baked in). */

@@ -12,10 +12,26 @@ import { validatePpoConfig, type PpoConfig, type ValueKind } from './ppo_config.
 import { effectiveRanges, type DomainRandomization } from '../task/randomize.ts';
 import type { TaskSpec } from '../task/task.ts';
 
+/**
+ * The robot a run trains on when it is not its task's own (`train --robot FILE.json`): the copy
+ * of the contract (and its URDF) kept in the run directory, so the run does not depend on the
+ * original files staying put (docs/run-directory.md).
+ */
+export interface RunRobot {
+  /** The robot's name (the contract's `name`). */
+  name: string;
+  /** The contract's copy, relative to the run directory (`robot/<name>.json`). */
+  file: string;
+  /** SHA-256 (hex) of the copied contract, URDF and collision meshes: the copy is checked against it before use. */
+  sha256: string;
+}
+
 /** A resolved training run configuration (written to `config.json`). */
 export interface TrainConfig {
   /** Task name or task module path. */
   env: string;
+  /** The robot, when not the task's own (absent: the task's `robot`). */
+  robot?: RunRobot;
   /** Seed of the envs and of the trainer's random stream. */
   seed: number;
   /** Env steps to train for (rounded up to whole iterations of num_envs × num_steps). */
@@ -49,7 +65,7 @@ const INT_KEYS: Record<string, [number, number]> = {
   max_nonfinite_updates: [1, 1e6],
 };
 const BOOL_KEYS = ['randomize', 'tensorboard'];
-const KEYS = ['env', 'dr', 'ppo', ...Object.keys(INT_KEYS), ...BOOL_KEYS];
+const KEYS = ['env', 'robot', 'dr', 'ppo', ...Object.keys(INT_KEYS), ...BOOL_KEYS];
 
 /**
  * The JSON type of each top-level value (the `ppo` and `dr` sections aside), so that the
@@ -89,12 +105,15 @@ export function resolveTrainConfig(task: TaskSpec, env: string, layers: Layer[],
         Object.assign(key === 'ppo' ? ppo : dr, value);
       } else if (key === 'env') {
         if (value !== env) throw new Error(`${where}: env ${JSON.stringify(value)} differs from the task being trained ("${env}"); name the task with --env`);
+      } else if (key === 'robot') {
+        merged.robot = parseRunRobot(`${where}: robot`, value);
       } else {
         merged[key] = value;
       }
     }
   }
   const out: Record<string, unknown> = { env };
+  if (merged.robot !== undefined) out.robot = merged.robot;
   const autoWorkers = merged.num_workers === 'auto';
   if (autoWorkers) merged.num_workers = 1;
   for (const [key, [lo, hi]] of Object.entries(INT_KEYS)) {
@@ -130,6 +149,17 @@ const AUTO_ENVS_PER_WORKER = 32;
 /** A short stable hash of the configuration (policy metadata, run identity). */
 export function configHash(cfg: TrainConfig): string {
   return createHash('sha256').update(stableJson(cfg)).digest('hex').slice(0, 16);
+}
+
+/** A `robot` value: `{ name, file, sha256 }`, `file` relative and inside the run directory. */
+function parseRunRobot(field: string, v: unknown): RunRobot {
+  const r = v as Partial<Record<keyof RunRobot, unknown>>;
+  const ok = typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).every((k) => ['name', 'file', 'sha256'].includes(k)) &&
+    typeof r.name === 'string' && r.name !== '' && typeof r.file === 'string' && typeof r.sha256 === 'string' && /^[0-9a-f]{64}$/.test(r.sha256);
+  if (!ok) throw new Error(`${field} must be { name, file, sha256 } as train --robot writes it, got ${JSON.stringify(v)} (give a robot with --robot FILE.json)`);
+  const file = r.file as string;
+  if (file === '' || file.startsWith('/') || file.split(/[\\/]/).includes('..')) throw new Error(`${field}.file must be a path inside the run directory, got ${JSON.stringify(file)}`);
+  return { name: r.name as string, file, sha256: r.sha256 as string };
 }
 
 function parseInteger(field: string, v: unknown, lo: number, hi: number, orElse = ''): number {

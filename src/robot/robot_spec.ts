@@ -8,6 +8,11 @@ import { existsSync } from 'node:fs';
 import { MAX_SPEC_BYTES, readInputFile } from './input_file.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { validateLocomotion, type LocomotionSpec } from './locomotion_spec.ts';
+import { checkRobotAgainstUrdf } from './robot_check.ts';
+import { loadUrdf } from './urdf/urdf_loader.ts';
+
+export type { LegSpec, LocomotionSpec } from './locomotion_spec.ts';
 
 /** Where the robots shipped with the project live. */
 const ROBOTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../robots');
@@ -49,6 +54,8 @@ export interface RobotSpec {
   solver_iterations?: number;
   /** Deployment-bridge settings (ROS topics, safety overrides); every field optional. See docs/robots.md. */
   bridge?: BridgeSpec;
+  /** What legged tasks need to know: base, legs and feet, contact links, nominal base height. See docs/robots.md. */
+  locomotion?: LocomotionSpec;
 }
 
 /** Optional deployment-bridge settings of a robot: ROS topic names, observation sources, safety overrides. */
@@ -72,7 +79,7 @@ const BRIDGE_TOPIC_KEYS = ['observation_topic', 'command_topic', 'imu_topic', 'b
 const BRIDGE_KEYS = [...BRIDGE_TOPIC_KEYS, 'command_type', 'observation_sources', 'max_command_step', 'max_abs_observation'];
 const COMMAND_TYPES = ['std_msgs/Float64MultiArray', 'trajectory_msgs/JointTrajectory'];
 
-const SPEC_KEYS = ['name', 'urdf', 'control_mode', 'control_dt_s', 'physics_dt_s', 'action_clip', 'joints', 'base', 'safe_command', 'solver_iterations', 'bridge'];
+const SPEC_KEYS = ['name', 'urdf', 'control_mode', 'control_dt_s', 'physics_dt_s', 'action_clip', 'joints', 'base', 'safe_command', 'solver_iterations', 'bridge', 'locomotion'];
 const JOINT_KEYS = ['name', 'kp', 'kd', 'default_pos', 'action_scale'];
 
 /** A robot spec with its resolved URDF path. */
@@ -85,9 +92,18 @@ export interface LoadedRobotSpec extends RobotSpec {
   decimation: number;
 }
 
-/** Loads `robots/<name>.json` (a bare name) or a JSON file path, validating every field. */
+/** The JSON file a robot reference names: `robots/<name>.json` for a bare name, else the path itself. */
+export function robotSpecFile(nameOrPath: string): string {
+  return nameOrPath.endsWith('.json') ? path.resolve(nameOrPath) : path.join(ROBOTS_DIR, `${nameOrPath}.json`);
+}
+
+/**
+ * Loads `robots/<name>.json` (a bare name) or a JSON file path, validating every field, and
+ * checks it against its URDF (joints, default pose within the limits, the locomotion section's
+ * links); errors name the file and the field at fault.
+ */
 export function loadRobotSpec(nameOrPath: string): LoadedRobotSpec {
-  const file = nameOrPath.endsWith('.json') ? path.resolve(nameOrPath) : path.join(ROBOTS_DIR, `${nameOrPath}.json`);
+  const file = robotSpecFile(nameOrPath);
   if (!existsSync(file)) throw new Error(`robot spec ${file} not found`);
   let text: string;
   try {
@@ -104,6 +120,7 @@ export function loadRobotSpec(nameOrPath: string): LoadedRobotSpec {
   const spec = validateRobotSpec(raw, file);
   const urdfPath = path.resolve(path.dirname(file), spec.urdf);
   if (!existsSync(urdfPath)) throw new Error(`robot spec ${file}: urdf "${spec.urdf}" not found`);
+  checkRobotAgainstUrdf(spec, loadUrdf(urdfPath), (field, msg) => new Error(`robot spec ${file}: ${field}: ${msg}`));
   return { ...spec, specPath: file, urdfPath, decimation: Math.round(spec.control_dt_s / spec.physics_dt_s) };
 }
 
@@ -177,6 +194,10 @@ export function validateRobotSpec(raw: unknown, where: string): RobotSpec {
     spec.solver_iterations = it;
   }
   if (raw.bridge !== undefined) spec.bridge = validateBridge(raw.bridge, joints.length, err);
+  if (raw.locomotion !== undefined) {
+    if (spec.base.type !== 'floating') throw err('locomotion', 'a legged robot needs base.type "floating"');
+    spec.locomotion = validateLocomotion(raw.locomotion, joints.map((j) => j.name), err);
+  }
   return spec;
 }
 

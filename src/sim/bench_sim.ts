@@ -9,6 +9,8 @@ import { Rng } from '../task/rng.ts';
 
 export interface BenchSimConfig {
   env: string;
+  /** Robot contract (JSON path) to run the task on instead of its own. */
+  robot?: string;
   envs: number;
   workers: number;
   /** Control steps timed, after `WARMUP_STEPS` untimed ones (JIT tier-up of the env code). */
@@ -42,7 +44,7 @@ const WARMUP_STEPS = 100;
 
 /** Runs the benchmark; the vec env is closed before returning. */
 export async function benchSim(cfg: BenchSimConfig): Promise<BenchSimResult> {
-  const vec = await VecEnv.create({ task: cfg.env, numEnvs: cfg.envs, numWorkers: cfg.workers, seed: cfg.seed ?? 0, randomize: cfg.randomize ?? true, dr: cfg.dr });
+  const vec = await VecEnv.create({ task: cfg.env, ...(cfg.robot !== undefined ? { robot: cfg.robot } : {}), numEnvs: cfg.envs, numWorkers: cfg.workers, seed: cfg.seed ?? 0, randomize: cfg.randomize ?? true, dr: cfg.dr });
   try {
     const rng = new Rng(cfg.seed ?? 0, 0x5eed);
     const actions = vec.buffers.actions;

@@ -101,6 +101,14 @@ export const DR_PARAMS = {
     description: 'Largest horizontal velocity change of a push, uniform per axis in ±value.',
     unit: 'm/s', limits: [0, 100], nominal: 0, integer: false,
   },
+  kp_scale: {
+    description: 'Scale on every position gain Kp (with motor_strength), as Isaac Lab randomizes actuator stiffness.',
+    unit: '', limits: [0.01, 10], nominal: 1, integer: false,
+  },
+  kd_scale: {
+    description: 'Scale on every velocity gain Kd (joint_damping is added after), as Isaac Lab randomizes actuator damping.',
+    unit: '', limits: [0, 10], nominal: 1, integer: false,
+  },
 } as const satisfies Record<string, DrParamDecl>;
 
 /** A randomization parameter's name (a `dr.<name>` config key). */

@@ -108,7 +108,7 @@ export interface TaskSpec {
   name: string;
   /** One line for `sim2real envs`. */
   description: string;
-  /** Robot name: `robots/<robot>.json` and its URDF. */
+  /** Robot: a name (`robots/<robot>.json` and its URDF) or the path of a robot contract JSON. */
   robot: string;
   /** Control steps before time-out truncation. */
   maxEpisodeSteps: number;
@@ -132,6 +132,13 @@ export interface TaskSpec {
    * `src/rl/ppo_config.ts`) and top-level training keys such as `total_env_steps`.
    */
   training?: Record<string, unknown>;
+  /**
+   * The same task on another robot (`--robot FILE.json`, a contract path or a name in
+   * `robots/`), for tasks whose layout comes from the robot contract (the quadruped's joints,
+   * legs and feet). Without it a task keeps its layout and only its `robot` changes: the other
+   * robot must then drive the joints the task expects.
+   */
+  forRobot?(robot: string): TaskSpec;
   /** Creates one env's logic. */
   create(ctx: TaskContext): TaskEnv;
 }

@@ -16,6 +16,8 @@ export interface TaskLocation {
   module: string;
   /** The `TaskSpec.name` to pick among the module's exports. */
   name: string;
+  /** The robot contract (absolute path) the task runs on instead of its own (`taskOnRobot`). */
+  robot?: string;
 }
 
 const registered = new Map<string, { spec: TaskSpec; module: string }>();
@@ -47,22 +49,39 @@ export async function resolveTask(ref: string): Promise<TaskSpec> {
   return (await locateTask(ref)).spec;
 }
 
-/** The task named or pointed to by `ref` and where it lives, for loading it in a worker thread. */
-export async function locateTask(ref: string): Promise<{ spec: TaskSpec; location: TaskLocation }> {
-  if (!isTaskModulePath(ref)) {
-    const spec = getTask(ref);
-    return { spec, location: { module: (registered.get(ref) as { module: string }).module, name: spec.name } };
-  }
+/**
+ * The task named or pointed to by `ref` (on the robot contract `robot` instead of its own, when
+ * given: {@link taskOnRobot}) and where it lives, for loading it in a worker thread.
+ */
+export async function locateTask(ref: string, robot?: string): Promise<{ spec: TaskSpec; location: TaskLocation }> {
+  const onRobot = (spec: TaskSpec, module: string) => {
+    if (robot === undefined) return { spec, location: { module, name: spec.name } };
+    const moved = taskOnRobot(spec, robot);
+    return { spec: moved, location: { module, name: spec.name, robot: moved.robot } };
+  };
+  if (!isTaskModulePath(ref)) return onRobot(getTask(ref), (registered.get(ref) as { module: string }).module);
   const file = path.resolve(ref);
   if (!existsSync(file)) throw new Error(`task module ${file} not found`);
   const module = pathToFileURL(file).href;
-  const spec = pickTask(await importModule(module), file);
-  return { spec, location: { module, name: spec.name } };
+  return onRobot(pickTask(await importModule(module), file), module);
 }
 
 /** Loads the task at `loc` (a worker thread's side of {@link locateTask}). */
 export async function loadTask(loc: TaskLocation): Promise<TaskSpec> {
-  return pickTask(await importModule(loc.module), loc.module, loc.name);
+  const spec = pickTask(await importModule(loc.module), loc.module, loc.name);
+  return loc.robot === undefined ? spec : taskOnRobot(spec, loc.robot);
+}
+
+/**
+ * `task` on the robot contract `robot` (a JSON path, made absolute, or a name in `robots/`):
+ * rebuilt by the task's `forRobot` when it has one, else the task with only its `robot`
+ * replaced (the robot must then drive the joints the task expects; its envs check).
+ */
+export function taskOnRobot(task: TaskSpec, robot: string): TaskSpec {
+  const ref = robot.endsWith('.json') ? path.resolve(robot) : robot;
+  const moved = task.forRobot ? task.forRobot(ref) : { ...task, robot: ref };
+  if (moved.name !== task.name || moved.robot !== ref) throw new Error(`task ${task.name}: forRobot(${ref}) returned task ${moved.name} on robot ${moved.robot}`);
+  return moved;
 }
 
 async function importModule(url: string): Promise<Record<string, unknown>> {

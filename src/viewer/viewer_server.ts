@@ -11,7 +11,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { effectiveRanges } from '../task/randomize.ts';
-import { resolveTask } from '../task/task_registry.ts';
+import { resolveTask, taskOnRobot } from '../task/task_registry.ts';
 import { LiveSession } from './live_session.ts';
 import { ReplaySession } from './replay_session.ts';
 import { readRecording } from './recording.ts';
@@ -41,6 +41,8 @@ export interface ViewerServerOptions {
   metrics?: { file: string; read: MetricsReader };
   /** Task names the page offers: the only ones a page may load (besides those `loadEnv` was given). */
   tasks: string[];
+  /** The operator's `--robot`: task reference `env` runs on the robot contract `file` instead of its own. */
+  robot?: { env: string; file: string };
   /** Terminal output (errors and notices), one line each. */
   log?: (line: string) => void;
   /** Start playing as soon as a session is loaded (default true). */
@@ -135,6 +137,7 @@ export class ViewerServer {
       let task;
       try {
         task = await resolveTask(env);
+        if (this.opts.robot?.env === env) task = taskOnRobot(task, this.opts.robot.file);
       } catch (e) {
         this.report(messageOf(e));
         return false;

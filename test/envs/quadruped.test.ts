@@ -8,9 +8,12 @@ import { EnvGroup } from '../../src/sim/env_group.ts';
 import type { RobotModel } from '../../src/robot/robot_model.ts';
 import type { TaskEnv, TaskStepResult } from '../../src/task/task.ts';
 import { quadruped } from '../../envs/quadruped/quadruped.ts';
-import { QUADRUPED_COMMANDS, QUADRUPED_CONFIG, QUADRUPED_JOINTS, QUADRUPED_LEGS, QUADRUPED_REWARD_WEIGHTS } from '../../envs/quadruped/config.ts';
+import { QUADRUPED_COMMANDS, QUADRUPED_CONFIG, QUADRUPED_REWARD_WEIGHTS } from '../../envs/quadruped/config.ts';
 
 const spec: LoadedRobotSpec = loadRobotSpec('quadruped');
+/** robots/quadruped's legs and joints, in its contract's (action) order. */
+const QUADRUPED_LEGS = ['FL', 'FR', 'RL', 'RR'] as const;
+const QUADRUPED_JOINTS: readonly string[] = QUADRUPED_LEGS.flatMap((l) => [`${l}_hip_joint`, `${l}_thigh_joint`, `${l}_calf_joint`]);
 const model: RobotModel = loadUrdf(spec.urdfPath);
 let R: Rapier;
 const worlds: World[] = [];
@@ -72,7 +75,7 @@ const defaults = () => spec.joints.map((j) => j.default_pos);
 function placeDefault(envs: Env[]): void {
   for (const e of envs) {
     e.robot.setJoints(defaults(), new Array(12).fill(0));
-    e.robot.setBase([0, 0, spec.base.spawn_height_m ?? 0.35], [0, 0, 0, 1], [0, 0, 0], [0, 0, 0]);
+    e.robot.setBase([0, 0, spec.base.spawn_height_m as number], [0, 0, 0, 1], [0, 0, 0], [0, 0, 0]);
   }
 }
 function tiltRad(robot: BuiltRobot): { roll: number; pitch: number; height: number } {
@@ -358,11 +361,11 @@ describe('quadruped task', () => {
       }
     }
     // the shaping terms are live (feet_air_time is (air − 0.5 s) at touch-down: either sign)
-    for (const name of ['tracking_lin_vel', 'tracking_ang_vel', 'lin_vel_z', 'ang_vel_xy', 'torques', 'dof_acc', 'action_rate', 'feet_air_time']) {
+    for (const name of ['tracking_lin_vel', 'tracking_ang_vel', 'lin_vel_z', 'ang_vel_xy', 'torques', 'dof_acc', 'action_rate', 'feet_air_time', 'base_height']) {
       expect(seen[term(name)], name).toBeGreaterThan(0);
     }
     // zero-weight terms stay zero
-    for (const name of ['orientation', 'base_height', 'termination']) expect(seen[term(name)], name).toBe(0);
+    for (const name of ['orientation', 'termination']) expect(seen[term(name)], name).toBe(0);
   });
 
   it('runs in the env runner with its randomization defaults', async () => {

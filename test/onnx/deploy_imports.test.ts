@@ -24,7 +24,7 @@ function runtimeImports(file: string, seen = new Set<string>()): Set<string> {
 describe('deploy path', () => {
   it('src/onnx/onnx_policy.ts loads only src/onnx at run time', () => {
     const files = [...runtimeImports(path.join(root, 'src/onnx/onnx_policy.ts'))].map((f) => path.relative(root, f)).sort();
-    expect(files).toEqual(['src/onnx/graph.ts', 'src/onnx/metadata.ts', 'src/onnx/onnx_policy.ts']);
+    expect(files).toEqual(['src/onnx/graph.ts', 'src/onnx/metadata.ts', 'src/onnx/onnx_policy.ts', 'src/onnx/robot_fit.ts']);
   });
 
   it('the bridge server and its pure modules load no trainer, backend, physics, env or viewer code', () => {

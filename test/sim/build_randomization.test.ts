@@ -123,6 +123,37 @@ describe('randomization', () => {
   });
 });
 
+describe('PD gain randomization', () => {
+  it('kp_scale and kd_scale scale the position and velocity gains: τ = Kp·s·p·(target − q) − (Kd·c + d)·q̇, and the motor follows them', () => {
+    const rng = new Rng(seed, 11);
+    const kp = rng.uniform(5, 50), kd = rng.uniform(0.1, 2), p = rng.uniform(0.5, 1.5), c = rng.uniform(0.5, 1.5), strength = rng.uniform(0.8, 1.2), d = rng.uniform(0, 0.3);
+    const w = world(0.002, [0, 0, 0]);
+    const robot = buildRobot(R, w, fixture('pendulum.urdf'), pendulumSpec('position', { kp, kd }), { origin: [0, 0, 0] });
+    robot.applyRandomization({ ...nominal(), gravity_z: 0, motor_strength: strength, joint_damping: d, kp_scale: p, kd_scale: c });
+    const target = rng.uniform(-0.5, 0.5);
+    robot.setJoints([0], [0]);
+    robot.setAction([target]);
+    steps(w, [robot], 20);
+    const q = new Float64Array(1), qd = new Float64Array(1), tq = new Float64Array(1);
+    robot.readJoints(q, qd);
+    robot.readTorques(tq);
+    const urdfDamping = fixture('pendulum.urdf').joints.find((j) => j.name === 'hinge')!.dynamics.damping;
+    const want = kp * strength * p * (target - q[0]!) - (kd * c + d + urdfDamping) * qd[0]!;
+    expect(tq[0]! / want, `seed ${seed}`).toBeCloseTo(1, 9);
+    // the same motion as a robot built with those gains and no scales (the motor applies the scaled gains)
+    const w2 = world(0.002, [0, 0, 0]);
+    const plain = buildRobot(R, w2, fixture('pendulum.urdf'), pendulumSpec('position', { kp: kp * p, kd: kd * c }), { origin: [0, 0, 0] });
+    plain.applyRandomization({ ...nominal(), gravity_z: 0, motor_strength: strength, joint_damping: d });
+    plain.setJoints([0], [0]);
+    plain.setAction([target]);
+    steps(w2, [plain], 20);
+    const q2 = new Float64Array(1), qd2 = new Float64Array(1);
+    plain.readJoints(q2, qd2);
+    expect(q2[0]! - q[0]!, `seed ${seed}`).toBeCloseTo(0, 6);
+    expect(qd2[0]! - qd[0]!, `seed ${seed}`).toBeCloseTo(0, 5);
+  });
+});
+
 describe('randomization limits', () => {
   const boxSpec = makeSpec('box_bot', [{ name: 'flag_hinge', kp: 1, kd: 0.1 }], { floating: 0.1, dtS: 0.01 });
 

@@ -48,7 +48,7 @@ export function readCollisionGeometry(place: XmlPlace, geometry: XmlElement, bas
 }
 
 /** Where a mesh `filename` may be: the first existing candidate, and every path tried. */
-function resolveMeshPath(filename: string, baseDir: string): { found?: string; tried: string[] } {
+export function resolveMeshPath(filename: string, baseDir: string): { found?: string; tried: string[] } {
   let candidates: string[];
   const pkg = /^package:\/\/([^/]+)\/(.+)$/.exec(filename);
   if (pkg !== null) {

@@ -2,7 +2,8 @@
  * The actuators of a built robot: policy actions become Rapier joint-motor settings, so the
  * solver applies every joint force as an equal and opposite pair on the two bodies.
  *
- * - Position control: force-based PD motor (Kp·strength, Kd + damping) limited to the effort.
+ * - Position control: force-based PD motor (Kp·strength·kpScale, Kd·kdScale + damping) limited
+ *   to the effort.
  * - Effort control: a velocity motor aimed at an unreachable speed with its force limit at
  *   |τ|: it saturates and applies exactly τ. Joint damping d is added explicitly as −d·q̇,
  *   refreshed before every physics step (`dampingStep`). (A velocity motor with damping d and
@@ -51,6 +52,9 @@ export interface ActuatorState {
   sentForce: Float64Array;
   strength: number;
   extraDamping: number;
+  /** Randomized gain scales (absent in checkpoints older than them: 1). */
+  kpScale?: number;
+  kdScale?: number;
 }
 
 /** Commands, gains and motor settings of one robot's joints. */
@@ -59,6 +63,9 @@ export class Actuators {
   strength = 1;
   /** Viscous damping added to every actuated joint (N·m·s/rad or N·s/m). */
   extraDamping = 0;
+  /** Scales on every joint's Kp and Kd (randomized actuator gains). */
+  kpScale = 1;
+  kdScale = 1;
   /** Per spec joint: position target (position mode) or effort (effort mode) now in force. */
   readonly command: Float64Array;
   readonly positionMode: boolean;
@@ -86,7 +93,7 @@ export class Actuators {
   saveState(): ActuatorState {
     return {
       command: this.command.slice(), sentVel: this.sentVel.slice(), sentForce: this.sentForce.slice(),
-      strength: this.strength, extraDamping: this.extraDamping,
+      strength: this.strength, extraDamping: this.extraDamping, kpScale: this.kpScale, kdScale: this.kdScale,
     };
   }
 
@@ -100,11 +107,16 @@ export class Actuators {
     for (const key of ['strength', 'extraDamping'] as const) {
       if (typeof s[key] !== 'number') throw new Error(`actuator state: ${key} must be a number`);
     }
+    for (const key of ['kpScale', 'kdScale'] as const) {
+      if (s[key] !== undefined && typeof s[key] !== 'number') throw new Error(`actuator state: ${key} must be a number`);
+    }
     this.command.set(s.command);
     this.sentVel.set(s.sentVel);
     this.sentForce.set(s.sentForce);
     this.strength = s.strength;
     this.extraDamping = s.extraDamping;
+    this.kpScale = s.kpScale ?? 1;
+    this.kdScale = s.kdScale ?? 1;
   }
 
   /** Position targets = `pos` clamped to the limits (position mode) or zero efforts; motors reconfigured. */
@@ -127,7 +139,7 @@ export class Actuators {
       if (this.positionMode) {
         const target = this.clampTarget(k, js.default_pos + js.action_scale * c);
         this.command[k] = target;
-        setMotor(joints[act[k] as number] as UnitJoint, target, js.kp * s, js.kd + this.dampingOf(k), lim);
+        setMotor(joints[act[k] as number] as UnitJoint, target, this.kpOf(js), this.kdOf(js, k), lim);
       } else {
         const e = js.action_scale * c * s;
         this.command[k] = e > lim ? lim : e < -lim ? -lim : e;
@@ -158,7 +170,7 @@ export class Actuators {
     for (let k = 0; k < this.command.length; k++) {
       const js = this.p.spec.joints[k] as JointSpec;
       const lim = (this.p.jointLimits[k] as JointLimit).effort * s;
-      const t = js.kp * s * ((this.command[k] as number) - (pos[k] as number)) - (js.kd + this.dampingOf(k)) * (vel[k] as number);
+      const t = this.kpOf(js) * ((this.command[k] as number) - (pos[k] as number)) - this.kdOf(js, k) * (vel[k] as number);
       out[k] = t > lim ? lim : t < -lim ? -lim : t;
     }
   }
@@ -178,7 +190,7 @@ export class Actuators {
         setMotor(joint, 0, 0, urdfDamping[b] as number, F32_MAX);
       } else if (this.positionMode) {
         const js = spec.joints[k] as JointSpec;
-        setMotor(joint, this.command[k] as number, js.kp * s, js.kd + this.dampingOf(k), (jointLimits[k] as JointLimit).effort * s);
+        setMotor(joint, this.command[k] as number, this.kpOf(js), this.kdOf(js, k), (jointLimits[k] as JointLimit).effort * s);
       } else {
         this.sendEffort(k, 0);
       }
@@ -200,6 +212,16 @@ export class Actuators {
       joint.setMotorMaxForce(force);
       this.sentForce[k] = force;
     }
+  }
+
+  /** Position gain in force now: Kp × motor strength × kp scale. */
+  private kpOf(js: JointSpec): number {
+    return js.kp * this.strength * this.kpScale;
+  }
+
+  /** Velocity gain in force now for spec joint `k`: Kd × kd scale, plus URDF and randomized damping. */
+  private kdOf(js: JointSpec, k: number): number {
+    return js.kd * this.kdScale + this.dampingOf(k);
   }
 
   /** URDF damping plus randomized extra damping of spec joint `k`. */

@@ -95,9 +95,12 @@ const applyGravity: ApplyFn = ({ dr }, s) => {
   applyGravityForces(dr);
 };
 
+/** Motor strength, extra damping and the PD gain scales (Isaac Lab's actuator-gain events), then the motors once. */
 const applyActuators: ApplyFn = ({ actuators }, s) => {
   actuators.strength = s.motor_strength;
   actuators.extraDamping = s.joint_damping;
+  actuators.kpScale = s.kp_scale;
+  actuators.kdScale = s.kd_scale;
   actuators.configure();
 };
 
@@ -122,6 +125,8 @@ const APPLY = {
   obs_noise: readByEnvGroup,
   push_interval_s: readByEnvGroup,
   push_velocity: readByEnvGroup,
+  kp_scale: applyActuators,
+  kd_scale: applyActuators,
 } satisfies Record<DrParam, ApplyFn>;
 
 /** The distinct apply functions, in table order. */

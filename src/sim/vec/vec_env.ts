@@ -25,6 +25,8 @@ const ENTRY = new URL('./vec_worker.ts', import.meta.url).href;
 export interface VecEnvConfig {
   /** Registered task name or path of a task module. */
   task: string;
+  /** Robot contract (JSON path) to run the task on instead of its own (`--robot`). */
+  robot?: string;
   numEnvs: number;
   /** Worker threads (default 1); envs are split into contiguous, near-equal blocks. */
   numWorkers?: number;
@@ -125,7 +127,7 @@ export class VecEnv implements RolloutSource {
   private readonly workers: WorkerHandle[];
   private closed = false;
 
-  private constructor(task: TaskSpec, location: TaskLocation, cfg: Required<Omit<VecEnvConfig, 'task' | 'dr' | 'randomize'>>, dr: DomainRandomization) {
+  private constructor(task: TaskSpec, location: TaskLocation, cfg: Required<Omit<VecEnvConfig, 'task' | 'robot' | 'dr' | 'randomize'>>, dr: DomainRandomization) {
     this.task = task;
     this.robotSpec = loadRobotSpec(task.robot);
     this.numEnvs = cfg.numEnvs;
@@ -147,7 +149,7 @@ export class VecEnv implements RolloutSource {
 
   /** Starts the workers, builds every env and resets them (observations are ready on return). */
   static async create(cfg: VecEnvConfig): Promise<VecEnv> {
-    const { spec: task, location } = await locateTask(cfg.task);
+    const { spec: task, location } = await locateTask(cfg.task, cfg.robot);
     const numWorkers = cfg.numWorkers ?? 1;
     if (!Number.isInteger(cfg.numEnvs) || cfg.numEnvs < 1) throw new Error(`envs: must be a positive integer, got ${cfg.numEnvs}`);
     if (!Number.isInteger(numWorkers) || numWorkers < 1) throw new Error(`workers: must be a positive integer, got ${numWorkers}`);
