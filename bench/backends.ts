@@ -1,6 +1,7 @@
 /** The backends the benchmarks time, each with what runs it named for the table. */
 import type { Backend } from '../src/backend/backend.ts';
 import { CpuBackend } from '../src/backend/cpu.ts';
+import type { CpuKernelsChoice } from '../src/backend/cpu_kernels_choice.ts';
 import { WebGpuBackend } from '../src/backend/webgpu.ts';
 
 /** An open backend (released with its `destroy()`), its adapter's name, and whether it is really a CPU. */
@@ -17,8 +18,12 @@ export async function openWebGpu(): Promise<OpenBackend | null> {
   return { backend: b, adapter: b.adapterDescription, cpuLike: b.adapter.software };
 }
 
-/** The CPU reference backend on `threads` threads (default 1); the adapter string names the count. */
-export function openCpu(threads = 1): OpenBackend {
-  const b = new CpuBackend({ threads });
-  return { backend: b, adapter: `${process.arch} CPU, ${threads} thread${threads === 1 ? '' : 's'}`, cpuLike: true };
+/**
+ * The CPU backend on `threads` threads (default 1) with the kernels asked for (default: its own
+ * choice, native where onnxruntime loads); the adapter string names the count and the kernels.
+ */
+export function openCpu(threads = 1, kernels?: CpuKernelsChoice): OpenBackend {
+  const b = new CpuBackend({ threads, ...(kernels ? { kernels } : {}) });
+  const what = b.kernels === 'native' ? b.kernelsDescription.replace(/^native kernels: /, 'native: ') : 'TypeScript';
+  return { backend: b, adapter: `${process.arch} CPU, ${threads} thread${threads === 1 ? '' : 's'}, ${what}`, cpuLike: true };
 }

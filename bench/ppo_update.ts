@@ -140,3 +140,53 @@ export async function matmulPeak(backend: Backend, n: number, repeats: number, p
   for (const t of [x, w, b, y]) backend.dispose(t);
   return (2 * n * n * n * perBatch) / best / 1e9;
 }
+
+/** The matrix-product rate of one layer shape on a backend: forward, and backward with dx and dw (+ db). */
+export interface LayerRate {
+  /** "rows×in·in×out". */
+  layer: string;
+  forward_gflops: number;
+  backward_gflops: number;
+}
+
+/**
+ * GFLOP/s of `linearForward` and of `linearBackward` (dx, dw and db; counted as the two
+ * products) at every distinct layer shape of `s`'s actor and critic over one minibatch, best of
+ * `repeats` batches, on fresh random operands. A `download` ends each batch, so an op a backend
+ * holds back or queues is counted.
+ */
+export async function layerRates(backend: Backend, s: UpdateShape, repeats = 5): Promise<LayerRate[]> {
+  const rows = Math.floor((s.numEnvs * s.numSteps) / s.minibatches), rng = new Rng(11);
+  const dims = new Set<string>();
+  for (const out of [s.actDim, 1]) [s.obsDim, ...s.hidden, out].forEach((d, i, all) => i + 1 < all.length && dims.add(`${d}x${all[i + 1]}`));
+  const rates: LayerRate[] = [];
+  for (const key of dims) {
+    const [nIn, nOut] = key.split('x').map(Number) as [number, number];
+    const t = (shape: number[]) => {
+      const x = backend.tensor(shape), data = new Float32Array(x.size);
+      for (let i = 0; i < data.length; i++) data[i] = rng.normal();
+      backend.upload(x, data);
+      return x;
+    };
+    const x = t([rows, nIn]), w = t([nIn, nOut]), b = t([nOut]), y = backend.tensor([rows, nOut]), dy = t([rows, nOut]), dx = backend.tensor([rows, nIn]);
+    const dw = backend.tensor([nIn, nOut]), db = backend.tensor([nOut]), flops = 2 * rows * nIn * nOut;
+    const perBatch = Math.max(1, Math.min(50, Math.round(2e8 / flops)));
+    const best = async (op: () => void) => {
+      op();
+      await backend.download(db);
+      let s = Infinity;
+      for (let r = 0; r < repeats; r++) {
+        const t0 = performance.now();
+        for (let k = 0; k < perBatch; k++) op();
+        await backend.download(db);
+        s = Math.min(s, (performance.now() - t0) / 1000 / perBatch);
+      }
+      return s;
+    };
+    const fwd = await best(() => backend.linearForward(x, w, b, y));
+    const bwd = await best(() => backend.linearBackward({ x, w, dy, dx, dw, db }, false));
+    rates.push({ layer: `${rows}×${nIn}·${nIn}×${nOut}`, forward_gflops: flops / fwd / 1e9, backward_gflops: (2 * flops) / bwd / 1e9 });
+    for (const z of [x, w, b, y, dy, dx, dw, db]) backend.dispose(z);
+  }
+  return rates;
+}

@@ -2,9 +2,11 @@
 """PyTorch-eager reference for `npm run bench:train`: one PPO update of the same shape and the
 same algorithm as sim2real's trainer (rsl_rl's update: separate actor and critic MLPs, Gaussian
 policy with state-independent log-std, clipped surrogate, value loss, entropy bonus, global
-grad-norm clip, Adam), fp32 with TF32 off, timed with CUDA synchronisation. Prints one JSON line.
+grad-norm clip, Adam), fp32 with TF32 off, timed with CUDA synchronisation. Prints one JSON line,
+naming on the CPU the thread count and the BLAS library and kernel it ran (OpenBLAS picks its
+kernels at load time: `OPENBLAS_CORETYPE` in the environment overrides its choice).
 
-  python3 bench/torch_ppo_update.py --shape legged_gym [--repeats 5] [--device cuda]
+  python3 bench/torch_ppo_update.py --shape quadruped [--repeats 5] [--device cuda] [--threads 1]
 """
 import argparse
 import json
@@ -14,6 +16,7 @@ import time
 SHAPES = {
     # obs, act, hidden, activation, envs, steps, epochs, minibatches
     "legged_gym": (48, 12, [512, 256, 128], "elu", 4096, 24, 5, 4),
+    "quadruped": (48, 12, [128, 64, 32], "elu", 512, 24, 5, 4),
     "cartpole": (4, 1, [64, 64], "tanh", 16, 128, 10, 8),
 }
 
@@ -27,11 +30,26 @@ def mlp(torch, sizes, act):
     return torch.nn.Sequential(*layers)
 
 
+def blas_info():
+    """The BLAS behind torch's CPU matmuls when it is OpenBLAS: its kernel (core) name and build."""
+    import ctypes
+    for name in ("libopenblas.so.0", "libblas.so.3"):
+        try:
+            lib = ctypes.CDLL(name)
+            core, config = lib.openblas_get_corename, lib.openblas_get_config
+        except (OSError, AttributeError):
+            continue
+        core.restype = config.restype = ctypes.c_char_p
+        return lib, f"{config().decode()}, kernel {core().decode()}"
+    return None, "not OpenBLAS (torch's own or MKL)"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shape", default="legged_gym", choices=sorted(SHAPES))
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--device", default=None)
+    ap.add_argument("--threads", type=int, default=None, help="CPU threads (torch and OpenBLAS)")
     a = ap.parse_args()
     try:
         import torch
@@ -41,6 +59,11 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     dev = torch.device(a.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    blas_lib, blas = blas_info()
+    if a.threads:
+        torch.set_num_threads(a.threads)
+        if blas_lib is not None:
+            blas_lib.openblas_set_num_threads(a.threads)
     obs_dim, act_dim, hidden, act, envs, steps, epochs, mbs = SHAPES[a.shape]
     n = envs * steps
     mb = n // mbs
@@ -98,7 +121,8 @@ def main():
     mean = sum(times) / len(times)
     print(json.dumps({"bench": "torch_ppo_update", "shape": a.shape, "device": name, "torch": torch.__version__,
                       "samples": mb * mbs, "epochs": epochs, "minibatches": mbs,
-                      "update_s_mean": mean, "update_s_best": best, "tf32": False}))
+                      "update_s_mean": mean, "update_s_best": best, "tf32": False,
+                      "threads": torch.get_num_threads(), "blas": blas if dev.type == "cpu" else None}))
     return 0
 
 

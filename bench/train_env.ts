@@ -1,13 +1,14 @@
 /**
  * `npm run bench:train -- --env E [--envs N] [--workers W] [--iterations K] [--backend cpu|webgpu]
- * [--steps T] [--threads 1,N] [--network legged_gym]`: trains env E for K iterations (after one
- * warm-up iteration) and reports env-steps/s with training and each stage's share of the
+ * [--steps T] [--threads 1,N] [--kernels native,ts] [--network legged_gym]`: trains env E for K
+ * iterations (after one warm-up iteration) and reports env-steps/s with training and each stage's share of the
  * iteration — env stepping (physics and task logic in the workers), the policy during the
  * rollout (inference, sampling, storage, GAE), and the PPO update — from the runner's own
  * per-iteration timings. A task with a training recipe (the quadruped: 512 envs × 24 steps,
  * 128-64-32 elu, 5 epochs × 4 minibatches) is timed with it; `--envs` rescales the envs and
  * keeps the minibatch count; `--network legged_gym` swaps in legged_gym's 512-256-128 networks.
- * The CPU backend trains once on 1 thread and once on every core (`--threads`).
+ * The CPU backend trains once on 1 thread and once on every core (`--threads`), on its default
+ * kernels (native where onnxruntime loads) or on each of `--kernels`.
  */
 import os from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { OnPolicyRunner, type IterationMetrics } from '../src/rl/runner.ts';
 import { trainingEnvs } from '../src/cli/train.ts';
 import { table } from '../src/cli/common.ts';
 import { openCpu, openWebGpu, type OpenBackend } from './backends.ts';
+import type { CpuKernelsChoice } from '../src/backend/cpu_kernels_choice.ts';
 import { arg, threadCounts } from './args.ts';
 
 const env = arg('--env') as string;
@@ -76,7 +78,8 @@ if (arg('--backend') === 'webgpu') {
   if (!opened) throw new Error('--backend webgpu: no WebGPU adapter (scripts/install-system-deps.sh installs a Vulkan driver)');
   results.push(await trainOnce(opened));
 } else {
-  for (const n of threadCounts()) results.push(await trainOnce(openCpu(n)));
+  // the CPU backend's own choice of kernels (native where onnxruntime loads) unless --kernels lists them
+  for (const k of arg('--kernels')?.split(',') ?? [undefined]) for (const n of threadCounts()) results.push(await trainOnce(openCpu(n, k as CpuKernelsChoice | undefined)));
 }
 console.log(table(['env', 'envs × steps', 'network', 'workers', 'backend', 'env-steps/s (training)', 's / iteration', 'update s / iteration', 'env', 'policy (rollout)', 'update', 'other'], results.map((r) => [
   env, `${numEnvs} × ${numSteps}`, `${network(resolved.actor_hidden)} ${resolved.activation}, ${resolved.num_epochs} epochs × ${minibatches}`, workers, `${r.backend} (${r.adapter})`, Math.round(r.env_steps_per_s), r.seconds_per_iteration.toFixed(2), r.update_s_per_iteration.toFixed(2),

@@ -5,10 +5,12 @@
  * use. Reductions accumulate in f64. Nothing allocates per call except `download` and
  * the transposes' scratch, which only grows.
  *
- * With `threads > 1` the tensors live on SharedArrayBuffers and the large matrix products, the
- * transposes in front of them and the activations are shared with a pool of threads
- * (`cpu_pool.ts`), with results bitwise equal to one thread's; every other op stays on the
- * calling thread.
+ * By default the linear layers, activations and wide-row gathers run on native kernels
+ * (onnxruntime's MLAS, `native_kernels.ts`) on `threads` threads; where onnxruntime cannot load,
+ * or with `kernels: 'ts'`, they run as the TypeScript loops here, and with `threads > 1` the tensors
+ * live on SharedArrayBuffers and the large products, the transposes in front of them and the
+ * activations are shared with a pool of threads (`cpu_pool.ts`), bitwise equal to one thread.
+ * Every other op stays on the calling thread as written here.
  */
 import {
   shapeSize,
@@ -20,38 +22,23 @@ import { activationBackwardRange, activationForwardRange } from './cpu_activatio
 import { gemm, transpose } from './cpu_gemm.ts';
 import { CpuPool, MAX_THREADS } from './cpu_pool.ts';
 import { logProbRow, ppoLossCpu } from './cpu_ppo_loss.ts';
-
-/** A CPU tensor: a Float32Array (a subarray for views). */
-class CpuTensor implements Tensor {
-  readonly dtype = 'f32';
-  readonly size: number;
-  constructor(readonly shape: readonly number[], readonly data: Float32Array) {
-    this.size = data.length;
-  }
-  /** Row count and row width (a 1-D tensor is one value per row). */
-  get rows(): number {
-    return this.shape[0] ?? 1;
-  }
-  get cols(): number {
-    return this.rows === 0 ? 0 : this.size / this.rows;
-  }
-}
-
-class CpuIndexTensor implements IndexTensor {
-  readonly dtype = 'u32';
-  readonly size: number;
-  constructor(readonly data: Uint32Array) {
-    this.size = data.length;
-  }
-}
+import { openKernels, type CpuKernelsChoice } from './cpu_kernels_choice.ts';
+import type { NativeKernels } from './native_kernels.ts';
+import { CpuIndexTensor, CpuTensor, d32, idx, t32 } from './cpu_tensor.ts';
 
 /** Options of `new CpuBackend(...)`. */
 export interface CpuBackendConfig {
   /**
-   * Threads the linear layers and activations run on, the calling thread included (default 1:
-   * no pool, plain ArrayBuffers). Results are bitwise the same for every count.
+   * Threads the linear layers and activations run on, the calling thread included (default 1).
+   * Results are bitwise the same for every count, on either kind of kernels.
    */
   threads?: number;
+  /**
+   * What runs the linear layers and activations: `native` (onnxruntime's kernels; an error if
+   * they cannot load), `ts` (the TypeScript reference loops) or `auto` (native where it loads,
+   * else ts). Default: the environment variable `SIM2REAL_CPU_KERNELS`, else `auto`.
+   */
+  kernels?: CpuKernelsChoice;
 }
 
 /** Ends the pool of a backend that was dropped without `destroy()`. */
@@ -62,18 +49,28 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu';
   /** Threads the linear layers and activations use (1: the calling thread only). */
   readonly threads: number;
-  /** The pool of `threads − 1` worker threads; null on one thread. */
+  /** What runs the linear layers and activations: onnxruntime's native kernels or the TypeScript loops. */
+  readonly kernels: 'native' | 'ts';
+  /** One line for logs: which kernels run and, for the TypeScript ones, why (the option, or why onnxruntime did not load). */
+  readonly kernelsDescription: string;
+  /** The native kernels; null on the TypeScript path. */
+  private readonly native: NativeKernels | null;
+  /** The pool of `threads − 1` worker threads of the TypeScript path; null on one thread or native. */
   private readonly pool: CpuPool | null;
   private destroyed = false;
   /** Scratch for transposes in the linear ops; grows to the largest need, never shrinks. */
   private scratch: Float32Array;
 
   constructor(config: CpuBackendConfig = {}) {
-    for (const key of Object.keys(config)) if (key !== 'threads') throw new Error(`CpuBackend: unknown option "${key}"`);
+    for (const key of Object.keys(config)) if (key !== 'threads' && key !== 'kernels') throw new Error(`CpuBackend: unknown option "${key}"`);
     const threads = config.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new Error(`CpuBackend: threads must be an integer in 1..${MAX_THREADS}, got ${threads}`);
     this.threads = threads;
-    this.pool = threads > 1 ? new CpuPool(threads) : null;
+    const chosen = openKernels(config.kernels, threads);
+    this.native = chosen.native;
+    this.kernels = chosen.native ? 'native' : 'ts';
+    this.kernelsDescription = chosen.description;
+    this.pool = threads > 1 && !this.native ? new CpuPool(threads) : null;
     if (this.pool) orphanedPools.register(this, this.pool, this);
     this.scratch = this.alloc(0);
   }
@@ -91,6 +88,7 @@ export class CpuBackend implements Backend {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.native?.dispose();
     if (this.pool) {
       orphanedPools.unregister(this);
       this.pool.destroy();
@@ -109,12 +107,14 @@ export class CpuBackend implements Backend {
   }
 
   upload(t: Tensor, data: Float32Array): void {
+    this.settle();
     const d = t32(t).data;
     checkUpload(data.length, d.length);
     d.set(data);
   }
 
   download(t: Tensor): Promise<Float32Array> {
+    this.settle();
     return Promise.resolve(t32(t).data.slice());
   }
 
@@ -129,6 +129,7 @@ export class CpuBackend implements Backend {
   }
 
   uploadIndices(t: IndexTensor, data: Uint32Array): void {
+    this.settle();
     const d = idx(t).data;
     checkUploadIndices(data.length, d.length);
     d.set(data);
@@ -140,16 +141,19 @@ export class CpuBackend implements Backend {
 
   // -- elementwise
   fill(out: Tensor, value: number): void {
+    this.settle();
     t32(out).data.fill(value);
   }
 
   copy(src: Tensor, dst: Tensor): void {
+    this.settle();
     const s = t32(src).data, d = t32(dst).data;
     checkSameSize('copy', s.length, d.length);
     d.set(s);
   }
 
   clamp(x: Tensor, lo: number, hi: number): void {
+    this.settle();
     const d = t32(x).data;
     for (let i = 0; i < d.length; i++) {
       const v = d[i]!;
@@ -163,6 +167,7 @@ export class CpuBackend implements Backend {
     const X = t32(x), W = t32(w), bias = t32(b).data, Y = t32(y);
     const rows = X.rows, nIn = W.rows, nOut = W.cols;
     checkShapes('linearForward', X.cols === nIn && bias.length === nOut && Y.rows === rows && Y.cols === nOut);
+    if (this.live() && this.native?.linearForward(X.data, W.data, bias, Y.data, rows, nIn, nOut)) return;
     for (let i = 0; i < rows; i++) Y.data.set(bias, i * nOut);
     this.gemm(X.data, W.data, Y.data, rows, nIn, nOut, true);
   }
@@ -171,6 +176,9 @@ export class CpuBackend implements Backend {
     const X = t32(g.x), W = t32(g.w), dY = t32(g.dy), dW = t32(g.dw), db = t32(g.db).data;
     const rows = X.rows, nIn = W.rows, nOut = W.cols;
     checkShapes('linearBackward', X.cols === nIn && dY.rows === rows && dY.cols === nOut && dW.size === W.size && db.length === nOut);
+    const dX = g.dx ? t32(g.dx) : null;
+    if (dX) checkShapes('linearBackward dx', dX.size === X.size);
+    if (this.live() && this.native?.linearBackward({ x: X.data, w: W.data, dy: dY.data, dx: dX?.data ?? null, dw: dW.data, db, rows, nIn, nOut }, accumulate)) return;
     // dW (+)= xᵀ · dy
     const xT = this.scratchOf(rows * nIn);
     this.transpose(X.data, xT, rows, nIn);
@@ -182,9 +190,7 @@ export class CpuBackend implements Backend {
       for (let j = 0; j < nOut; j++) db[j] = db[j]! + dY.data[o + j]!;
     }
     // dx = dy · wᵀ
-    if (g.dx) {
-      const dX = t32(g.dx);
-      checkShapes('linearBackward dx', dX.size === X.size);
+    if (dX) {
       const wT = this.scratchOf(W.size);
       this.transpose(W.data, wT, nIn, nOut);
       this.gemm(dY.data, wT, dX.data, rows, nOut, nIn, false);
@@ -194,7 +200,7 @@ export class CpuBackend implements Backend {
   activationForward(kind: Activation, x: Tensor, y: Tensor): void {
     const s = t32(x).data, d = t32(y).data;
     checkSameSize('activationForward', s.length, d.length);
-    this.live();
+    if (this.live() && this.native?.activationForward(kind, s, d)) return;
     if (this.pool) this.pool.activationForward(kind, s, d);
     else activationForwardRange(kind, s, d, 0, s.length);
   }
@@ -202,13 +208,14 @@ export class CpuBackend implements Backend {
   activationBackward(kind: Activation, y: Tensor, dy: Tensor, dx: Tensor): void {
     const Y = t32(y).data, dY = t32(dy).data, dX = t32(dx).data;
     checkSameSize('activationBackward', Y.length, dY.length, dX.length);
-    this.live();
+    if (this.live() && this.native?.activationBackward(kind, Y, dY, dX)) return;
     if (this.pool) this.pool.activationBackward(kind, Y, dY, dX);
     else activationBackwardRange(kind, Y, dY, dX, 0, Y.length);
   }
 
   // -- Gaussian policy
   gaussianSample(mean: Tensor, logStd: Tensor, noise: Tensor, out: Tensor): void {
+    this.settle();
     const mu = t32(mean).data, ls = t32(logStd).data, eps = t32(noise).data, a = t32(out).data;
     const A = ls.length;
     checkSameSize('gaussianSample', mu.length, eps.length, a.length);
@@ -216,6 +223,7 @@ export class CpuBackend implements Backend {
   }
 
   gaussianLogProb(mean: Tensor, logStd: Tensor, actions: Tensor, out: Tensor): void {
+    this.settle();
     const mu = t32(mean).data, ls = t32(logStd).data, a = t32(actions).data, lp = t32(out).data;
     const A = ls.length;
     checkShapes('gaussianLogProb', mu.length === a.length && mu.length === lp.length * A);
@@ -223,6 +231,7 @@ export class CpuBackend implements Backend {
   }
 
   ppoLoss(inp: PpoLossInputs, p: PpoLossParams, out: PpoLossOutputs): void {
+    this.settle();
     checkPpoLoss(inp, out);
     ppoLossCpu(
       { mean: d32(inp.mean), logStd: d32(inp.logStd), value: d32(inp.value), actions: d32(inp.actions), oldLogProb: d32(inp.oldLogProb),
@@ -234,16 +243,20 @@ export class CpuBackend implements Backend {
 
   // -- rollout processing
   gatherRows(src: Tensor, index: IndexTensor, dst: Tensor): void {
+    this.settle();
     const S = t32(src), D = t32(dst), ix = idx(index).data, w = S.cols;
     checkShapes('gatherRows', D.size === ix.length * w);
     checkRowIndices(ix, S.rows);
+    if (this.native?.gatherRows(S.data, ix, D.data, S.rows, w)) return;
+    const s = S.data, d = D.data, width = w | 0; // an integer, so the index arithmetic stays in small ints
     for (let i = 0; i < ix.length; i++) {
-      const r = ix[i]!;
-      D.data.set(S.data.subarray(r * w, (r + 1) * w), i * w);
+      const from = ix[i]! * width, to = i * width;
+      for (let j = 0; j < width; j++) d[to + j] = s[from + j]!;
     }
   }
 
   gae(g: GaeInputs, gamma: number, lambda: number): void {
+    this.settle();
     const r = d32(g.rewards), v = d32(g.values), done = d32(g.dones), last = d32(g.lastValues);
     const adv = d32(g.advantages), ret = d32(g.returns), n = last.length, T = r.length / n;
     checkShapes('gae', Number.isInteger(T) && v.length === r.length && done.length === r.length && adv.length === r.length && ret.length === r.length);
@@ -262,6 +275,7 @@ export class CpuBackend implements Backend {
   }
 
   standardize(x: Tensor, eps: number): void {
+    this.settle();
     const d = t32(x).data, n = d.length;
     let sum = 0;
     for (let i = 0; i < n; i++) sum += d[i]!;
@@ -274,10 +288,12 @@ export class CpuBackend implements Backend {
 
   // -- reductions and optimizer
   sumSquares(x: Tensor, out: Tensor): void {
+    this.settle();
     d32(out)[0] = sumSq(d32(x));
   }
 
   clipGradNorm(g: Tensor, maxNorm: number, normOut: Tensor): void {
+    this.settle();
     const d = d32(g), norm = Math.sqrt(sumSq(d));
     d32(normOut)[0] = norm;
     const coef = maxNorm / (norm + 1e-6);
@@ -285,6 +301,7 @@ export class CpuBackend implements Backend {
   }
 
   countNonFinite(x: Tensor, out: Tensor): void {
+    this.settle();
     const d = d32(x);
     let bad = 0;
     for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i]!)) bad++;
@@ -292,6 +309,7 @@ export class CpuBackend implements Backend {
   }
 
   adam(params: Tensor, grads: Tensor, m: Tensor, v: Tensor, p: AdamParams): void {
+    this.settle();
     const w = d32(params), g = d32(grads), M = d32(m), V = d32(v);
     checkSameSize('adam', w.length, g.length, M.length, V.length);
     const bc1 = 1 - p.beta1 ** p.step, bc2 = 1 - p.beta2 ** p.step;
@@ -306,6 +324,7 @@ export class CpuBackend implements Backend {
 
   // -- observation normalization
   momentsUpdate(x: Tensor, s: MomentTensors): void {
+    this.settle();
     const X = t32(x), count = d32(s.count), mean = d32(s.mean), variance = d32(s.var);
     const rows = X.rows, D = mean.length;
     checkShapes('momentsUpdate', X.cols === D && variance.length === D && count.length === 1);
@@ -326,6 +345,7 @@ export class CpuBackend implements Backend {
   }
 
   normalize(x: Tensor, mean: Tensor, variance: Tensor, eps: number, clip: number, out: Tensor): void {
+    this.settle();
     const X = d32(x), mu = d32(mean), v = d32(variance), Y = d32(out), D = mu.length;
     checkSameSize('normalize', X.length, Y.length);
     for (let i = 0; i < X.length; i++) {
@@ -345,8 +365,15 @@ export class CpuBackend implements Backend {
     return this.pool ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
   }
 
-  private live(): void {
+  /** Runs a linear op the native kernels held back to fuse it with an activation (`native_kernels.ts`). */
+  private settle(): void {
+    this.native?.settle();
+  }
+
+  /** Throws once destroyed; true otherwise (so it can lead a condition). */
+  private live(): true {
     if (this.destroyed) throw new Error('cpu backend: used after destroy()');
+    return true;
   }
 
   private gemm(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number, accumulate: boolean): void {
@@ -365,18 +392,4 @@ function sumSq(d: Float32Array): number {
   let s = 0;
   for (let i = 0; i < d.length; i++) s += d[i]! * d[i]!;
   return s;
-}
-
-function t32(t: Tensor): CpuTensor {
-  if (!(t instanceof CpuTensor)) throw new Error('cpu backend: tensor belongs to another backend');
-  return t;
-}
-
-function d32(t: Tensor): Float32Array {
-  return t32(t).data;
-}
-
-function idx(t: IndexTensor): CpuIndexTensor {
-  if (!(t instanceof CpuIndexTensor)) throw new Error('cpu backend: index tensor belongs to another backend');
-  return t;
 }

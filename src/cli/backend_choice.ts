@@ -3,10 +3,12 @@
  * WebGPU on a real GPU adapter; a software adapter (lavapipe, SwiftShader) is a CPU running the
  * kernels through a Vulkan emulation, slower than the CPU backend, so `auto` leaves it to an
  * explicit `--backend webgpu`. The WebGPU module (Dawn's native addon) loads only when asked for.
- * The CPU backend runs its matrix products on every core the process may use.
+ * The CPU backend runs its matrix products on every core the process may use, on onnxruntime's
+ * native kernels where they load (`SIM2REAL_CPU_KERNELS=ts` picks the TypeScript reference).
  */
 import os from 'node:os';
 import { CpuBackend } from '../backend/cpu.ts';
+import { describeCpuKernels } from '../backend/cpu_kernels_choice.ts';
 import { MAX_THREADS } from '../backend/cpu_pool.ts';
 import type { Backend } from '../backend/backend.ts';
 import { describeAdapter } from '../backend/adapter_search.ts';
@@ -59,9 +61,10 @@ function openCpu(): CpuBackend {
   return new CpuBackend({ threads: cpuThreads() });
 }
 
+/** "2 threads, native kernels: onnxruntime-node 1.30.0 (MLAS)" (or the TypeScript kernels and why). */
 function threadsText(): string {
   const n = cpuThreads();
-  return `${n} thread${n === 1 ? '' : 's'}`;
+  return `${n} thread${n === 1 ? '' : 's'}, ${describeCpuKernels()}`;
 }
 
 /** The WebGPU backend, hardware adapters only for `auto`; Dawn's native module loads only here. */

@@ -4,7 +4,7 @@ import { gemm } from '../../src/backend/cpu_gemm.ts';
 import { backendOpSuite } from './op_suite.ts';
 import { expectClose, naiveMatmul, rand, tensorOf } from './helpers.ts';
 
-backendOpSuite('cpu', () => new CpuBackend());
+backendOpSuite('cpu (TypeScript kernels)', () => new CpuBackend({ kernels: 'ts' }));
 
 describe('cpu backend', () => {
   it('gemm: the blocked product equals the naive one on every remainder of the 4×4 blocking', () => {
@@ -21,7 +21,7 @@ describe('cpu backend', () => {
   });
 
   it('rejects a tensor from another backend and mismatched shapes, naming the op', () => {
-    const a = new CpuBackend(), b = new CpuBackend();
+    const a = new CpuBackend({ kernels: 'ts' }), b = new CpuBackend();
     const foreign = { dtype: 'f32', shape: [2], size: 2 } as const;
     expect(() => a.fill(foreign, 1)).toThrow(/another backend/);
     const x = tensorOf(a, [3, 4], rand(12)), w = tensorOf(b, [5, 2], rand(10));

@@ -1,5 +1,6 @@
 /**
- * The CPU backend with a thread pool (`new CpuBackend({ threads })`): linear layers and a whole
+ * The CPU backend's TypeScript kernels with a thread pool (`new CpuBackend({ threads, kernels: 'ts' })`;
+ * the native kernels' threads are onnxruntime's, tested in cpu_native.test.ts): linear layers and a whole
  * PPO update give bitwise the same numbers as on one thread for any thread count, the op suite
  * holds, pool threads end with `destroy()` (and never keep the process alive), and a failing
  * pool thread surfaces as an error on the caller.
@@ -33,7 +34,7 @@ function inChild(body: string): unknown {
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     const out = (v) => console.log(JSON.stringify(v));
     const pooledBackend = async () => {
-      const b = new CpuBackend({ threads: 3 });
+      const b = new CpuBackend({ threads: 3, kernels: 'ts' });
       const x = b.tensor([600, 300]), w = b.tensor([300, 200]), bias = b.tensor([200]), y = b.tensor([600, 200]);
       for (const t0 = Date.now(); b.pooledParts === 0; await sleep(10)) {
         if (Date.now() - t0 > 30_000) throw new Error('the pool threads never took part');
@@ -49,8 +50,8 @@ function inChild(body: string): unknown {
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
-const one = new CpuBackend();
-const pooled = [new CpuBackend({ threads: 2 }), new CpuBackend({ threads: 3 })];
+const one = new CpuBackend({ kernels: 'ts' });
+const pooled = [new CpuBackend({ threads: 2, kernels: 'ts' }), new CpuBackend({ threads: 3, kernels: 'ts' })];
 afterAll(() => {
   for (const b of pooled) b.destroy();
 });
@@ -163,11 +164,12 @@ describe('cpu backend on several threads', () => {
     expect(() => new CpuBackend({ threads: 0 })).toThrow(/threads must be an integer in 1\.\.64, got 0/);
     expect(() => new CpuBackend({ threads: 2.5 })).toThrow(/threads/);
     expect(() => new CpuBackend({ thread: 2 } as never)).toThrow(/unknown option "thread"/);
+    expect(() => new CpuBackend({ kernels: 'fast' } as never)).toThrow(/kernels: 'fast': expected one of auto, native, ts/);
   });
 
-  it('throws a clear error when used after destroy()', () => {
-    for (const threads of [1, 2]) {
-      const b = new CpuBackend({ threads });
+  it('throws a clear error when used after destroy(), on either kernels', () => {
+    for (const [threads, kernels] of [[1, 'ts'], [2, 'ts'], [1, 'native'], [2, 'native']] as const) {
+      const b = new CpuBackend({ threads, kernels });
       const x = b.tensor([64, 64]), w = b.tensor([64, 64]), bias = b.tensor([64]), y = b.tensor([64, 64]);
       b.linearForward(x, w, bias, y);
       b.destroy();

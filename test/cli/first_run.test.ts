@@ -62,7 +62,7 @@ describe('the first sim2real train', () => {
         const auto = train(['--steps', '2048', '--backend', 'auto'], { env, stderrTo });
         expect(auto.code, auto.stderr).toBe(0);
         expect(auto.stderr.match(/^backend: .*$/gm)).toHaveLength(1);
-        expect(auto.stderr).toMatch(/^backend: cpu \(no GPU driver: [^\n]+\), \d+ threads?$/m);
+        expect(auto.stderr).toMatch(/^backend: cpu \(no GPU driver: [^\n]+\), \d+ threads?, (native|TypeScript) kernels[^\n]*$/m);
         expectQuiet(auto.stderr);
         const gpu = train(['--steps', '2048', '--backend', 'webgpu'], { env, stderrTo });
         expect(gpu.code, gpu.stderr).toBe(2);
