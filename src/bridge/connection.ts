@@ -6,7 +6,8 @@
  * the table (protocol_table.ts), not a change here.
  */
 import { randomUUID } from 'node:crypto';
-import { ControlChannel, type BridgePolicy, type ChannelStats } from './control.ts';
+import { ControlChannel, type BridgePolicy, type ChannelStats, type Decision } from './control.ts';
+import type { EstopEvent, EstopLatch } from './estop.ts';
 import { encodeServerMessage, parseJsonFrame, ProtocolError, type PolicyInfo } from './protocol.ts';
 import type { Claim, Frame, ProtocolSession, ProtocolTable, Send, SessionDetails } from './protocol_session.ts';
 import type { Clock, SafetyLimits } from './safety.ts';
@@ -22,6 +23,8 @@ export interface ConnectionContext {
   /** Settings per protocol name; a protocol is served when its entry is neither missing nor null. */
   settings: Readonly<Record<string, unknown>>;
   log: (line: string) => void;
+  /** The e-stop every connection of the server shares (estop.ts). */
+  estop: EstopLatch;
 }
 
 /** A connection's status: the protocol it speaks, its channel's safety state and counts, its session's own report. */
@@ -47,7 +50,8 @@ export class Connection {
   private committed: { name: string; session: ProtocolSession } | null = null;
 
   constructor(private readonly ctx: ConnectionContext, private readonly send: Send, readonly peer: string) {
-    this.channel = new ControlChannel(ctx.policy, ctx.limits, ctx.clock, (line) => ctx.log(`${peer}: ${line}`));
+    const origin = () => ({ connection: this.id, peer, protocol: this.protocol });
+    this.channel = new ControlChannel(ctx.policy, ctx.limits, ctx.clock, (line) => ctx.log(`${peer}: ${line}`), { latch: ctx.estop, origin });
   }
 
   /** The protocol in use (a name from the protocol table), or null until a frame opens one. */
@@ -72,7 +76,17 @@ export class Connection {
   /** Runs the watchdog of this connection; its safe command goes out in the connection's protocol. */
   onTick(): void {
     const d = this.channel.tick();
-    if (!d) return;
+    if (d) this.deliver(d);
+  }
+
+  /** Follows the shared e-stop latched or reset on another connection: the safe command goes out unsolicited. */
+  onEstop(event: EstopEvent): void {
+    const d = this.channel.follow(event);
+    if (d) this.deliver(d);
+  }
+
+  /** Sends a decision no frame asked for, in the protocol the connection speaks. */
+  private deliver(d: Decision): void {
     const to = this.committed ? [this.committed.session] : [...this.sessions.values()];
     for (const s of to) s.deliver(d);
   }

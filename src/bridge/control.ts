@@ -5,6 +5,7 @@
  * formats its decisions. Observations of one channel are answered in order.
  */
 import type { PolicyContract } from '../onnx/metadata.ts';
+import { EstopLatch, type EstopEvent, type EstopOrigin, type EstopRecord } from './estop.ts';
 import { commandsFromOutput } from './limits.ts';
 import { ProtocolError, type SafeReason, type SafetyCounters, type SafetyState } from './protocol.ts';
 import { SafetyLayer, type Clock, type SafetyLimits } from './safety.ts';
@@ -31,6 +32,14 @@ export interface ChannelStats {
   observations: number;
   /** Observations answered with a policy action. */
   actions: number;
+  /** The process-wide e-stop: who latched it, when and why; null when not latched. */
+  estop: EstopRecord | null;
+}
+
+/** The e-stop latch a channel shares with every other channel of its server, and how it names its connection. */
+export interface SharedEstop {
+  latch: EstopLatch;
+  origin: () => EstopOrigin;
 }
 
 /** Observations one channel may have waiting for the policy before new ones are refused as `busy`. */
@@ -45,9 +54,13 @@ export class ControlChannel {
   observations = 0;
   private pending = 0;
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly shared: SharedEstop;
 
-  constructor(private readonly policy: BridgePolicy, limits: SafetyLimits, private readonly clock: Clock, private readonly log: (line: string) => void = () => {}) {
+  /** `estop`: the server's latch (default: a latch of this channel alone). A channel opened while it holds starts e-stopped. */
+  constructor(private readonly policy: BridgePolicy, limits: SafetyLimits, private readonly clock: Clock, private readonly log: (line: string) => void = () => {}, estop?: SharedEstop) {
     this.safety = new SafetyLayer(limits, clock);
+    this.shared = estop ?? { latch: new EstopLatch(), origin: () => ({ connection: 'local', peer: 'local', protocol: null }) };
+    if (this.shared.latch.held) this.safety.estop(false);
   }
 
   /**
@@ -67,7 +80,7 @@ export class ControlChannel {
       this.log(`safety: rejected observation seq ${seq}: ${err.message}`);
       return { kind: 'error', error: err };
     }
-    if (!this.safety.mayAct()) return this.safe(seq, 'estop');
+    if (!this.mayAct()) return this.safe(seq, 'estop');
     this.pending++;
     const next = this.chain.then(() => this.act(obs, seq, tMs, receivedMs)).finally(() => this.pending--);
     this.chain = next.catch(() => {});
@@ -76,7 +89,39 @@ export class ControlChannel {
 
   /** The safety state and counts now. */
   stats(): ChannelStats {
-    return { state: this.safety.state, interventions: { ...this.safety.counters }, observations: this.observations, actions: this.actions };
+    const estop = this.shared.latch.record;
+    return { state: estop ? 'estopped' : this.safety.state, interventions: { ...this.safety.counters }, observations: this.observations, actions: this.actions, estop };
+  }
+
+  /**
+   * A client on this connection asks for an e-stop: latches this channel and the shared latch
+   * (every other channel follows), and returns the safe command to send at once.
+   */
+  estop(reason: string): Decision {
+    this.safety.estop();
+    if (this.shared.latch.trip(this.shared.origin(), reason)) this.log(`safety: e-stop latched for every session: ${reason}`);
+    return this.safe(-1, 'estop');
+  }
+
+  /** A client on this connection resets: clears the shared latch (every channel follows) and this channel's e-stop or watchdog trip. */
+  reset(): void {
+    this.shared.latch.reset(this.shared.origin());
+    this.safety.reset();
+  }
+
+  /**
+   * Follows a change of the shared latch made on another connection: when it latched, this
+   * channel stops too and returns the safe command to send unsolicited; when it was reset, an
+   * e-stopped channel waits for a fresh valid observation again.
+   */
+  follow(event: EstopEvent): Decision | null {
+    if (event.kind === 'reset') {
+      if (this.safety.state === 'estopped') this.safety.reset();
+      return null;
+    }
+    if (this.safety.state === 'estopped') return null;
+    this.safety.estop(false);
+    return this.safe(-1, 'estop');
   }
 
   /** The safe command as a decision (counted by the safety layer). */
@@ -99,11 +144,16 @@ export class ControlChannel {
       return { kind: 'error', error: new ProtocolError('obs_rejected', `policy failed on this observation: ${(e as Error).message}`, 'obs', seq) };
     }
     // an e-stop or watchdog trip during inference wins: nothing computed before it reaches a motor
-    if (!this.safety.mayAct()) return this.safe(seq, this.safety.state === 'estopped' ? 'estop' : 'watchdog');
+    if (!this.mayAct()) return this.safe(seq, this.shared.latch.held || this.safety.state === 'estopped' ? 'estop' : 'watchdog');
     const { command, raw } = commandsFromOutput(this.policy.contract, y);
     const { limited } = this.safety.limitCommand(command);
     if (limited) this.log(`safety: command for seq ${seq} limited to [${Array.from(command, (v) => +v.toFixed(4)).join(', ')}]`);
     this.actions++;
     return { kind: 'action', seq, tMs, command: Array.from(command), raw: Array.from(raw), latencyMs: this.clock() - receivedMs, limited };
+  }
+
+  /** A policy action may go out: this channel's safety layer is running and the shared e-stop is not latched. */
+  private mayAct(): boolean {
+    return this.safety.mayAct() && !this.shared.latch.held;
   }
 }

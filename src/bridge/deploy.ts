@@ -14,6 +14,7 @@ import type { BridgeProtocolSettings } from './protocol_table.ts';
 import type { RosbridgeConfig } from './rosbridge.ts';
 import { BridgeServer, type BridgeServerConfig } from './server.ts';
 import type { SafetyLimits } from './safety.ts';
+import type { TrafficLimits } from './traffic_limits.ts';
 
 /** What `sim2real deploy` is asked to do. */
 export interface DeployOptions {
@@ -28,6 +29,12 @@ export interface DeployOptions {
   /** Watchdog timeout (default: 3 control periods). */
   timeoutMs?: number;
   heartbeatMs?: number;
+  /** Browser origins allowed to connect (default none: a request with an `Origin` header is refused). */
+  allowOrigins?: readonly string[];
+  /** Open connections at most (default DEFAULT_MAX_CONNECTIONS). */
+  maxConnections?: number;
+  /** Per-connection rate limits, send-buffer bound and fair inference (default DEFAULT_TRAFFIC_LIMITS). */
+  traffic?: Partial<TrafficLimits>;
   log?: (line: string) => void;
 }
 
@@ -55,6 +62,9 @@ export async function startDeployment(o: DeployOptions): Promise<Deployment> {
     const cfg: BridgeServerConfig = {
       policy, info, limits, host: o.host, port: o.port, token: o.token ?? null, tls: o.tls ?? null, settings,
       ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}),
+      ...(o.allowOrigins ? { allowOrigins: o.allowOrigins } : {}),
+      ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
+      ...(o.traffic ? { traffic: o.traffic } : {}),
       ...(o.log ? { log: o.log } : {}),
     };
     const server = await BridgeServer.start(cfg);

@@ -4,6 +4,7 @@
  * `robots/<name>.json` — and what `welcome` tells clients about the policy.
  */
 import type { PolicyContract } from '../onnx/metadata.ts';
+import { robotMismatch } from '../onnx/robot_fit.ts';
 import type { LoadedRobotSpec } from '../robot/robot_spec.ts';
 import type { RobotModel } from '../robot/robot_model.ts';
 import type { SafetyLimits } from './safety.ts';
@@ -54,12 +55,10 @@ export function safetyLimitsFor(contract: PolicyContract, spec: LoadedRobotSpec,
   };
 }
 
-/** Throws unless the policy was made for this robot with the same joints in the same order. */
+/** Throws unless the policy was made for this robot with the same joints in the same order, naming the first difference. */
 function checkRobotFits(contract: PolicyContract, spec: LoadedRobotSpec): void {
-  if (contract.robot !== spec.name) throw new Error(`policy is for robot ${contract.robot}, but the robot description is ${spec.name} (${spec.specPath})`);
-  const joints = spec.joints.map((j) => j.name);
-  if (joints.join() !== contract.jointOrder.join()) throw new Error(`policy joint order [${contract.jointOrder.join(', ')}] differs from ${spec.specPath}: [${joints.join(', ')}]`);
-  if (spec.control_mode !== contract.controlMode) throw new Error(`policy uses ${contract.controlMode} control, ${spec.specPath} says ${spec.control_mode}`);
+  const why = robotMismatch(contract, spec);
+  if (why !== null) throw new Error(why);
 }
 
 /** What `welcome` says about the policy and the safety layer. */

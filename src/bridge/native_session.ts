@@ -84,13 +84,15 @@ export class NativeSession implements ProtocolSession {
         return;
       }
       if (msg.op === 'status') return this.reply(this.statusMessage());
-      if (!this.ready) throw new ProtocolError('no_hello', `send hello (v${PROTOCOL_VERSION}) before ${msg.op}`, 'op');
+      // an e-stop is obeyed from any admitted connection, hello or not; a reset needs hello
       if (msg.op === 'estop') {
-        this.channel.safety.estop();
-        this.answer(this.channel.safe(-1, 'estop'));
+        this.answer(this.channel.estop(msg.reason));
         this.reply(this.statusMessage());
-      } else if (msg.op === 'reset') {
-        this.channel.safety.reset();
+        return;
+      }
+      if (!this.ready) throw new ProtocolError('no_hello', `send hello (v${PROTOCOL_VERSION}) before ${msg.op}`, 'op');
+      if (msg.op === 'reset') {
+        this.channel.reset();
         this.reply(this.statusMessage());
       } else {
         const d = this.channel.observe(msg.obs, msg.seq, msg.t_ms, receivedMs);

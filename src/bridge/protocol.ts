@@ -3,6 +3,7 @@
  * the bridge exchange, with a decoder that validates every field of what a client sends and
  * names the field at fault. Pure: no sockets, no policy, usable by an on-robot agent as well.
  */
+import type { EstopRecord } from './estop.ts';
 
 /** Protocol version this code speaks; `hello` must name it. */
 export const PROTOCOL_VERSION = 1;
@@ -23,7 +24,7 @@ export type SafeReason = 'watchdog' | 'estop';
 /** Machine-readable error classes of an `error` message. */
 export type ErrorCode =
   | 'bad_json' | 'bad_frame' | 'unknown_op' | 'bad_field' | 'no_hello' | 'version'
-  | 'obs_rejected' | 'stale' | 'busy' | 'rosbridge_disabled' | 'wrong_protocol';
+  | 'obs_rejected' | 'stale' | 'busy' | 'rosbridge_disabled' | 'wrong_protocol' | 'rate_limited';
 
 /** One signal of the policy as the bridge describes it in `welcome`. */
 export interface SignalInfo {
@@ -140,13 +141,15 @@ export interface SafeMessage {
   kd: number;
 }
 
-/** `status`: the connection's safety state and counters. */
+/** `status`: the connection's safety state and counters, and the process-wide e-stop. */
 export interface StatusMessage {
   op: 'status';
   state: SafetyState;
   interventions: SafetyCounters;
   observations: number;
   actions: number;
+  /** Who latched the process-wide e-stop, when and why; null when not latched. */
+  estop: EstopRecord | null;
 }
 
 /** `error`: what was wrong, which field, and the observation it concerns (seq) when known. */
@@ -163,9 +166,20 @@ export type ServerMessage = WelcomeMessage | ActionMessage | SafeMessage | Statu
 
 /** A protocol violation, as the `error` message that reports it. */
 export class ProtocolError extends Error {
-  constructor(readonly code: ErrorCode, message: string, readonly field?: string, readonly seq?: number) {
+  readonly code: ErrorCode;
+  readonly field?: string;
+  readonly seq?: number;
+
+  constructor(code: ErrorCode, message: string, field?: string, seq?: number) {
+    // an answer to a peer, not a bug: no stack trace, which cost more than the rest of an error reply under a flood
+    const depth = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = depth;
     this.name = 'ProtocolError';
+    this.code = code;
+    if (field !== undefined) this.field = field;
+    if (seq !== undefined) this.seq = seq;
   }
 
   /** The `error` message reporting this violation. */
@@ -183,10 +197,14 @@ export const NATIVE_CLIENT_OPS: readonly string[] = ['hello', 'obs', 'estop', 'r
 /** Parses a text frame as a JSON object with a string `op`; anything else is a ProtocolError. */
 export function parseJsonFrame(text: string): Record<string, unknown> & { op: string } {
   let v: unknown;
+  const depth = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0; // JSON.parse's SyntaxError is dropped: its stack would only cost time under a flood
   try {
     v = JSON.parse(text);
   } catch {
     throw new ProtocolError('bad_json', 'frame is not valid JSON');
+  } finally {
+    Error.stackTraceLimit = depth;
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ProtocolError('bad_json', 'frame must be a JSON object', '(root)');
   const op = (v as { op?: unknown }).op;

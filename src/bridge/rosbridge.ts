@@ -9,6 +9,7 @@ import type { ControlChannel, Decision } from './control.ts';
 import { ProtocolError, type PolicyInfo } from './protocol.ts';
 import { frameName, type Claim, type Frame, type JsonMessage, type ProtocolSession, type Send, type SessionContext, type SessionDetails } from './protocol_session.ts';
 import { assembleObservation, commandMessage, type RosInputs, type RosTopics, type Source } from './ros_msgs.ts';
+import { boundedName, DEFAULT_ROS_STATE_LIMITS, RosState, type RosStateLimits } from './ros_state.ts';
 
 /** rosbridge v2 ops a client may send that this server handles (others get an error status). */
 const ROSBRIDGE_OPS: readonly string[] = [
@@ -24,6 +25,8 @@ export interface RosbridgeConfig {
   topics: RosTopics;
   /** Per-observation sources in JointState/Imu/Twist messages, or why there are none. */
   sources: readonly Source[] | string;
+  /** Caps on subscriptions, advertisements and name lengths per connection (default DEFAULT_ROS_STATE_LIMITS). */
+  limits?: RosStateLimits;
 }
 
 /** One rosbridge connection. */
@@ -41,8 +44,8 @@ export class RosbridgeSession implements ProtocolSession {
     return new ProtocolError('rosbridge_disabled', `${frameName(frame)} is a rosbridge op: start the bridge with --rosbridge to accept rosbridge clients`, 'op');
   }
 
-  private readonly advertised = new Map<string, string>();
-  private readonly subscriptions = new Map<string, Set<string>>();
+  private readonly state: RosState;
+  private readonly bounds: Readonly<RosStateLimits>;
   private level = 'error';
   private seq = 0;
   private readonly inputs: RosInputs;
@@ -59,6 +62,8 @@ export class RosbridgeSession implements ProtocolSession {
     this.cfg = ctx.settings;
     this.send = ctx.send;
     this.inputs = { lastRaw: new Float64Array(this.info.act_dim) };
+    this.bounds = ctx.settings.limits ?? DEFAULT_ROS_STATE_LIMITS;
+    this.state = new RosState(this.bounds);
   }
 
   /** Once the connection speaks rosbridge, every text frame is a rosbridge message (unknown ops get an error status). */
@@ -68,7 +73,7 @@ export class RosbridgeSession implements ProtocolSession {
 
   /** Advertised input topics, command subscriptions and the status level. */
   details(): SessionDetails {
-    return { advertised: [...this.advertised.keys()], subscribed: [...this.subscriptions.keys()], level: this.level };
+    return { advertised: this.state.advertisedTopics(), subscribed: this.state.subscribedTopics(), level: this.level };
   }
 
   /** Input topics and the message types each accepts. */
@@ -89,7 +94,8 @@ export class RosbridgeSession implements ProtocolSession {
   onFrame(frame: Frame, receivedMs: number): Promise<void> {
     if (frame.kind !== 'json') throw new ProtocolError('wrong_protocol', `binary frames are not part of ${RosbridgeSession.title} here (send JSON)`, 'frame');
     const m = frame.message;
-    const id = typeof m.id === 'string' ? m.id : undefined;
+    // an id beyond the name bound is refused (below), not echoed
+    const id = typeof m.id === 'string' && m.id.length <= this.bounds.maxNameChars ? m.id : undefined;
     const report = (e: unknown) => this.status('error', e instanceof Error ? e.message : String(e), id);
     try {
       const pending = this.handle(m, receivedMs);
@@ -102,11 +108,13 @@ export class RosbridgeSession implements ProtocolSession {
 
   private handle(m: JsonMessage, receivedMs: number): Promise<void> | undefined {
     const topic = m.topic;
+    const str = (v: unknown, field: string) => boundedName(v, field, this.bounds);
+    const id = typeof m.id === 'string' ? (m.id === '' ? '' : str(m.id, 'id')) : undefined;
     switch (m.op) {
       case 'advertise': this.advertise(str(topic, 'topic'), str(m.type, 'type')); return;
-      case 'unadvertise': this.advertised.delete(str(topic, 'topic')); return;
-      case 'subscribe': this.subscribe(str(topic, 'topic'), m.type, typeof m.id === 'string' ? m.id : undefined); return;
-      case 'unsubscribe': this.unsubscribe(str(topic, 'topic'), typeof m.id === 'string' ? m.id : undefined); return;
+      case 'unadvertise': this.state.unadvertise(str(topic, 'topic')); return;
+      case 'subscribe': this.subscribe(str(topic, 'topic'), m.type, id); return;
+      case 'unsubscribe': this.state.unsubscribe(str(topic, 'topic'), id); return;
       case 'set_level':
         if (!LEVELS.includes(m.level as string)) throw new Error(`level must be one of ${LEVELS.join(', ')}`);
         this.level = m.level as string;
@@ -121,28 +129,18 @@ export class RosbridgeSession implements ProtocolSession {
     if (!types) throw new Error(`topic ${topic} is not an input of this bridge (inputs: ${this.inputNames().join(', ')})`);
     if (!types.includes(type)) throw new Error(`topic ${topic} takes ${types.join(' or ')}, not ${type}`);
     if (type === 'sensor_msgs/JointState' && typeof this.cfg.sources === 'string') throw new Error(this.cfg.sources);
-    this.advertised.set(topic, type);
+    this.state.advertise(topic, type);
   }
 
   private subscribe(topic: string, type: unknown, id: string | undefined): void {
     const t = this.cfg.topics;
     if (topic !== t.command) throw new Error(`topic ${topic} is not published by this bridge (it publishes ${t.command})`);
     if (type !== undefined && type !== '' && type !== t.commandType) throw new Error(`topic ${topic} carries ${t.commandType}, not ${String(type)}`);
-    const ids = this.subscriptions.get(topic) ?? new Set<string>();
-    ids.add(id ?? '');
-    this.subscriptions.set(topic, ids);
-  }
-
-  private unsubscribe(topic: string, id: string | undefined): void {
-    const ids = this.subscriptions.get(topic);
-    if (!ids) return;
-    if (id === undefined) ids.clear();
-    else ids.delete(id);
-    if (ids.size === 0) this.subscriptions.delete(topic);
+    this.state.subscribe(topic, id ?? '');
   }
 
   private publish(topic: string, msg: unknown, receivedMs: number): Promise<void> | undefined {
-    const type = this.advertised.get(topic);
+    const type = this.state.advertisedType(topic);
     if (!type) throw new Error(`publish on ${topic} before advertise (inputs: ${this.inputNames().join(', ')})`);
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new Error(`msg on ${topic} must be a ${type} object`);
     const m = msg as Record<string, unknown>;
@@ -157,10 +155,9 @@ export class RosbridgeSession implements ProtocolSession {
   private estop(m: Record<string, unknown>): void {
     if (typeof m.data !== 'boolean') throw new Error(`${this.cfg.topics.estop}: msg.data must be a boolean (true: e-stop, false: reset)`);
     if (m.data) {
-      this.channel.safety.estop();
-      this.deliver(this.channel.safe(-1, 'estop'));
+      this.deliver(this.channel.estop(`std_msgs/Bool true on ${this.cfg.topics.estop}`));
     } else {
-      this.channel.safety.reset();
+      this.channel.reset();
       this.status('info', 'e-stop reset: waiting for a fresh observation');
     }
   }
@@ -201,7 +198,7 @@ export class RosbridgeSession implements ProtocolSession {
       this.inputs.lastRaw.set(d.raw);
     }
     const topic = this.cfg.topics.command;
-    if (!this.subscriptions.has(topic)) {
+    if (!this.state.subscribed(topic)) {
       if (!this.warnedNoSubscriber) this.status('warning', `nothing subscribed to ${topic}: the command was not delivered`);
       this.warnedNoSubscriber = true;
       return;
@@ -220,11 +217,6 @@ export class RosbridgeSession implements ProtocolSession {
     const t = this.cfg.topics;
     return [t.observation, t.imu, t.baseVelocity, t.cmdVel, t.estop];
   }
-}
-
-function str(v: unknown, field: string): string {
-  if (typeof v !== 'string' || v.length === 0) throw new Error(`${field} must be a non-empty string`);
-  return v;
 }
 
 function errorText(e: ProtocolError): string {

@@ -152,9 +152,12 @@ export class SafetyLayer {
     return true;
   }
 
-  /** Latches the e-stop: no policy action until `reset`. */
-  estop(): void {
-    if (this.mode !== 'estopped') this.counters.estops++;
+  /**
+   * Latches the e-stop: no policy action until `reset`. `count` is false when this layer follows
+   * an e-stop another connection sent (counted there, once).
+   */
+  estop(count = true): void {
+    if (this.mode !== 'estopped' && count) this.counters.estops++;
     this.mode = 'estopped';
   }
 

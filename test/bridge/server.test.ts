@@ -102,6 +102,9 @@ describe('native protocol, binary', () => {
     const safe = decodeFrame(new Uint8Array((await peer.take()).data));
     expect([safe.type, safe.seq, Array.from(safe.values)]).toEqual([FrameType.safe, 0xffffffff, [0]]);
     expect((await peer.takeJson()).state).toBe('estopped');
+    // the e-stop latches for the whole server (test/bridge/estop.test.ts): reset it for the next test
+    peer.send({ op: 'reset' });
+    expect((await peer.takeJson()).state).toBe('idle');
     await peer.close();
   });
 });
