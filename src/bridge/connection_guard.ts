@@ -82,7 +82,7 @@ export class ConnectionGuard {
     if (a === 'accept') return true;
     if (a === 'close') this.close('rate_limit', `rate limit: over ${this.budget.describe()} for too long`);
     else if (a === 'report') {
-      this.send(encodeServerMessage({ op: 'error', code: 'rate_limited', field: 'frame', message: `over ${this.budget.describe()}: frames dropped unread (${this.budget.dropped} so far); keep it up and the connection is closed` }));
+      this.send(encodeServerMessage({ op: 'error', code: 'rate_limited', field: 'frame', message: `over ${this.budget.describe()}: frames dropped unread (${this.budget.dropped} so far); staying over the frame or byte rate closes the connection` }));
     }
     return false;
   }
