@@ -15,13 +15,12 @@ import { DR_KEYS, NOMINAL, packSample, sampleRandomization, type DomainRandomiza
 import type { TaskEnv, TaskSpec, TaskStepResult } from '../task/task.ts';
 import type { Vec3 } from '../robot/robot_model.ts';
 import { allocateBuffers, checkBuffers, copyBuffers, loadBuffers, taskDims, type EnvBuffers, type EnvDims } from './env_buffers.ts';
-import {
-  ENV_STATE_FORMAT, ENV_STATE_VERSION, checkSlots, copyRanges, checkStateHeader, loadSlots, saveSlots,
-  type EnvGroupHeader, type EnvGroupState, type EnvSlot,
-} from './env_state.ts';
+import { ENV_STATE_FORMAT, ENV_STATE_VERSION, checkSlots, copyRanges, checkStateHeader, loadSlots, saveSlots } from './env_state.ts';
+import type { EnvGroupHeader, EnvGroupState, EnvSlot } from './env_state.ts';
 
 export { allocateBuffers, sliceBuffers, taskDims, type EnvBuffers, type EnvDims } from './env_buffers.ts';
 
+/** What an env group is built from: its task, its slice of the envs, the seed, the ranges and the buffers it writes. */
 export interface EnvGroupConfig {
   task: TaskSpec;
   /** Envs in this group. */

@@ -7,25 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../src/bridge/deploy.ts';
 import { conventionalSource, projectedGravity } from '../../src/bridge/ros_msgs.ts';
 import { deployCartpole, RawPeer } from './helpers.ts';
-
-/**
- * The part of roslib 2.x used here. Its published typings re-export './src/RosLib' without an
- * extension, which NodeNext resolution cannot follow, so the real module is typed by hand.
- */
-interface RosLike {
-  on(event: 'connection' | 'error', cb: (e?: unknown) => void): void;
-  close(): void;
-}
-interface TopicLike<T> {
-  subscribe(cb: (m: T) => void): void;
-  unsubscribe(): void;
-  publish(m: object): void;
-}
-interface Roslib {
-  Ros: new (o: { url: string }) => RosLike;
-  Topic: new <T>(o: { ros: RosLike; name: string; messageType: string }) => TopicLike<T>;
-}
-const { Ros, Topic } = (await import('roslib')) as unknown as Roslib;
+import { jointState, queue, Ros, Topic } from './roslib_helpers.ts';
 
 let d: Deployment;
 beforeAll(async () => {
@@ -34,26 +16,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await d?.close();
-});
-
-/** A queue of messages from a roslib subscription. */
-function queue<T>() {
-  const items: T[] = [];
-  let wake: (() => void) | null = null;
-  return {
-    push: (m: T) => {
-      items.push(m);
-      wake?.();
-    },
-    next: async (): Promise<T> => {
-      while (items.length === 0) await new Promise<void>((r) => (wake = r));
-      return items.shift() as T;
-    },
-  };
-}
-
-const jointState = (x: number, xd: number, th: number, thd: number) => ({
-  header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' }, name: ['hinge', 'slider'], position: [th, x], velocity: [thd, xd], effort: [],
 });
 
 describe('rosbridge with roslib', () => {

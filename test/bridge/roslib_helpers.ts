@@ -18,7 +18,8 @@ interface Roslib {
   Ros: new (o: { url: string }) => RosLike;
   Topic: new <T>(o: { ros: RosLike; name: string; messageType: string }) => TopicLike<T>;
 }
-const { Ros, Topic } = (await import('roslib')) as unknown as Roslib;
+/** roslib's Ros and Topic classes. */
+export const { Ros, Topic } = (await import('roslib')) as unknown as Roslib;
 
 /** Connects roslib to `url` and resolves once connected. */
 export async function connectRos(url: string): Promise<RosLike> {
