@@ -9,7 +9,8 @@ import { loadUrdf, parseUrdf, rpyToQuat, totalMassKg, UrdfError } from '../../sr
 const here = path.dirname(fileURLToPath(import.meta.url));
 const projectRoot = path.resolve(here, '../..');
 const fixtures = path.join(projectRoot, 'test/fixtures/urdf');
-const realRobots = path.resolve(projectRoot, '../shared/robots-real');
+/** The legged_gym robots shipped in robots/ (copied with their licences). */
+const realRobots = path.resolve(projectRoot, 'robots');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'urdf-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -294,7 +295,7 @@ describe('STL collision meshes become convex shapes', () => {
 describe('real robots from legged_gym', () => {
   for (const [name, mass] of [['a1', 12.454], ['anymal_c', 52.1349]] as const) {
     const file = path.join(realRobots, `${name}.urdf`);
-    it.skipIf(!existsSync(file))(`${name}.urdf parses with only warnings: 12 revolute joints, ${mass} kg (needs ../shared/robots-real)`, () => {
+    it(`${name}.urdf parses with only warnings: 12 revolute joints, ${mass} kg`, () => {
       const m = parseUrdf(readFileSync(file, 'utf8'), file, { baseDir: realRobots });
       expect(m.joints.filter((j) => j.type === 'revolute')).toHaveLength(12);
       expect(Math.abs(totalMassKg(m) - mass)).toBeLessThan(1e-3);
