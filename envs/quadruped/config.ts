@@ -33,7 +33,11 @@ export const QUADRUPED_REWARD_WEIGHTS = {
   ang_vel_xy: -0.05,
   /** g_x² + g_y² of projected gravity (legged_gym default: off). */
   orientation: 0,
-  /** Σ τ² — legged_gym's A1 value (−2e-4; the generic default is −1e-5): keeps standing torques low on a 12 kg robot. */
+  /**
+   * Σ τ² — legged_gym's A1 value (−2e-4; the generic default is −1e-5): keeps standing torques
+   * low on a 12 kg robot. Scaled per robot by (`torqueReferenceEffortNm` / mean effort limit)²,
+   * so a robot with stronger motors pays for its torques relative to what they can give.
+   */
   torques: -2e-4,
   /** Σ q̈², finite difference over one control step. */
   dof_acc: -2.5e-7,
@@ -89,6 +93,15 @@ export const QUADRUPED_CONFIG = {
    * robot stands at in its default pose, PD sag included: legged_gym's A1 target 0.25 m).
    */
   baseHeightTargetFraction: 1.0,
+  /**
+   * The mean joint effort limit the torque weight is set for (N·m: the A1-class
+   * robots/quadruped.urdf, 33.5 on every joint). A robot whose mean effort limit is τ̄ has its
+   * torque weight × (33.5 / τ̄)²: legged_gym's A1 (20/55/55 N·m) gets −1.2e-4, ANYmal C (80 N·m)
+   * −3.5e-5, next to the −2.5e-5 of legged_gym's own ANYmal C configuration. Without it the
+   * standing torques of a 50 kg robot cost more than tracking earns, and with
+   * `onlyPositiveRewards` every step's reward is clipped to 0: nothing to learn from.
+   */
+  torqueReferenceEffortNm: 33.5,
   /** Soft joint limits as a fraction of the URDF range (legged_gym A1 `soft_dof_pos_limit`). */
   softDofPosLimit: 0.9,
   /** Reset joint positions: default × U(lo, hi), clamped into the limits (legged_gym). */

@@ -85,6 +85,8 @@ export class QuadrupedEnv implements TaskEnv {
     this.resampleSteps = Math.max(1, Math.round(C.commandResampleS / ctx.controlDtS));
     this.scaledWeights = Float64Array.from(Object.values(QUADRUPED_REWARD_WEIGHTS), (w) => w * ctx.controlDtS);
     const nj = (this.nj = joints.length);
+    const meanEffort = robot.jointLimits.reduce((s, l) => s + l.effort, 0) / nj;
+    if (Number.isFinite(meanEffort) && meanEffort > 0) this.scaledWeights[T.torques] = (this.scaledWeights[T.torques] as number) * (C.torqueReferenceEffortNm / meanEffort) ** 2;
     const nf = (this.nf = loco.legs.length);
     const perJoint = () => new Float64Array(nj);
     this.defaultPos = perJoint(); this.lower = perJoint(); this.upper = perJoint(); this.softLower = perJoint(); this.softUpper = perJoint();

@@ -13,6 +13,7 @@ import { EnvGroup } from '../../src/sim/env_group.ts';
 import { taskOnRobot } from '../../src/task/task_registry.ts';
 import { LegContacts } from '../../envs/quadruped/contacts.ts';
 import { quadruped } from '../../envs/quadruped/quadruped.ts';
+import { Rng } from '../../src/task/rng.ts';
 
 let R: Rapier;
 beforeAll(async () => {
@@ -52,6 +53,46 @@ function stand(name: string, seconds: number) {
   }
 }
 
+/** −(torque term) / (tracking reward) of robot `name` standing at a zero command in its default pose, seconds 1–3. */
+function standingTorqueShare(name: string): number {
+  const file = `robots/${name}.json`;
+  const spec = loadRobotSpec(file);
+  const task = taskOnRobot(quadruped, file);
+  const world = createWorld(R, { dtS: spec.physics_dt_s, solverIterations: spec.solver_iterations ?? 4 });
+  try {
+    createGround(R, world, { halfExtentM: 5 });
+    const robot = buildRobot(R, world, loadUrdf(spec.urdfPath), spec, { origin: [0, 0, 0] });
+    const env = task.create({ robot, rng: new Rng(Math.floor(Math.random() * 2 ** 31), 0), envIndex: 0, controlDtS: spec.control_dt_s });
+    env.reset();
+    env.setCommands!(Float64Array.of(0, 0, 0));
+    const q = spec.joints.map((j) => j.default_pos);
+    robot.setJoints(q, q.map(() => 0));
+    robot.setBase([0, 0, spec.base.spawn_height_m!], [0, 0, 0, 1], [0, 0, 0], [0, 0, 0]);
+    const out = { reward: 0, terminated: false, terms: new Float64Array(task.rewardTerms.length) };
+    const at = (t: string) => task.rewardTerms.indexOf(t);
+    const zero = new Float32Array(spec.joints.length);
+    let tracking = 0, torques = 0;
+    const steps = Math.round(3 / spec.control_dt_s);
+    for (let s = 0; s < steps; s++) {
+      env.onAction?.(zero);
+      robot.setAction(zero);
+      for (let k = 0; k < spec.decimation; k++) {
+        robot.prePhysicsStep(spec.physics_dt_s);
+        world.step();
+      }
+      out.terms.fill(0);
+      env.evaluate(out);
+      if (out.terminated) throw new Error(`${name} fell standing`);
+      if (s < steps / 3) continue;
+      tracking += out.terms[at('tracking_lin_vel')]! + out.terms[at('tracking_ang_vel')]!;
+      torques += out.terms[at('torques')]!;
+    }
+    return -torques / tracking;
+  } finally {
+    world.free();
+  }
+}
+
 describe('legged robots', () => {
   for (const name of ['quadruped', 'a1', 'anymal_c']) {
     it(`${name} stands 5 s with zero actions at >= 90% of its nominal base height, on its feet only`, () => {
@@ -63,6 +104,19 @@ describe('legged robots', () => {
       expect(r.feetDown).toBe(r.feet);
     });
   }
+
+  it('prices standing torques alike on every robot: the torque weight is sized to the motors', () => {
+    // Standing at a zero command for 2 s after 1 s of settling: the torque term against the
+    // tracking reward. Without the weight scaled by the mean effort limit, ANYmal C (50 kg on
+    // 80 N·m motors) paid 13× the quadruped's share (22% against 1.6%), and about 4× that while
+    // walking; with it, every robot is within 3× of the quadruped.
+    const share = Object.fromEntries(['quadruped', 'a1', 'anymal_c'].map((name) => [name, standingTorqueShare(name)]));
+    for (const [name, s] of Object.entries(share)) {
+      expect(s, `${name}: torque term / tracking reward ${s.toFixed(4)}`).toBeGreaterThan(0);
+      expect(s / share.quadruped!, `${name} ${s.toFixed(4)} against the quadruped ${share.quadruped!.toFixed(4)}`).toBeGreaterThan(1 / 3);
+      expect(s / share.quadruped!, `${name} ${s.toFixed(4)} against the quadruped ${share.quadruped!.toFixed(4)}`).toBeLessThan(3);
+    }
+  });
 
   it('the quadruped task on another robot takes its layout, pushes and dims from that robot\'s contract', () => {
     for (const [file, joint] of [['robots/anymal_c.json', 'LF_HAA'], ['robots/a1.json', 'FL_hip_joint']] as const) {
