@@ -15,7 +15,7 @@ export const HEADER_BYTES = 24;
 export const FrameType = { obs: 1, action: 2, safe: 3 } as const;
 
 /** Safe-frame reason codes (header byte 3 of a safe frame). */
-export const SAFE_REASON_CODES: Readonly<Record<SafeReason, number>> = { watchdog: 1, estop: 2 };
+export const SAFE_REASON_CODES: Readonly<Record<SafeReason, number>> = { watchdog: 1, estop: 2, no_policy: 3 };
 
 /** A decoded binary frame. */
 export interface Frame {

@@ -6,7 +6,7 @@
  * the table (protocol_table.ts), not a change here.
  */
 import { randomUUID } from 'node:crypto';
-import { ControlChannel, type BridgePolicy, type ChannelStats, type Decision } from './control.ts';
+import { ControlChannel, type BridgePolicy, type ChannelStats, type ControlStep, type Decision } from './control.ts';
 import type { EstopEvent, EstopLatch } from './estop.ts';
 import { encodeServerMessage, parseJsonFrame, ProtocolError, type PolicyInfo } from './protocol.ts';
 import type { Claim, Frame, ProtocolSession, ProtocolTable, Send, SessionDetails } from './protocol_session.ts';
@@ -25,7 +25,12 @@ export interface ConnectionContext {
   log: (line: string) => void;
   /** The e-stop every connection of the server shares (estop.ts). */
   estop: EstopLatch;
+  /** Told of every control step of every connection (`BridgeServerConfig.onStep`). */
+  onStep?: ConnectionStepListener;
 }
+
+/** A control step and the connection it came on (its id and remote address:port). */
+export type ConnectionStepListener = (connection: { id: string; peer: string }, step: ControlStep) => void;
 
 /** A connection's status: the protocol it speaks, its channel's safety state and counts, its session's own report. */
 export interface ConnectionStatus extends ChannelStats {
@@ -51,7 +56,8 @@ export class Connection {
 
   constructor(private readonly ctx: ConnectionContext, private readonly send: Send, readonly peer: string) {
     const origin = () => ({ connection: this.id, peer, protocol: this.protocol });
-    this.channel = new ControlChannel(ctx.policy, ctx.limits, ctx.clock, (line) => ctx.log(`${peer}: ${line}`), { latch: ctx.estop, origin });
+    const me = { id: this.id, peer }, onStep = ctx.onStep;
+    this.channel = new ControlChannel(ctx.policy, ctx.limits, ctx.clock, (line) => ctx.log(`${peer}: ${line}`), { latch: ctx.estop, origin }, onStep && ((s) => onStep(me, s)));
   }
 
   /** The protocol in use (a name from the protocol table), or null until a frame opens one. */

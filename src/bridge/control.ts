@@ -13,8 +13,11 @@ import { SafetyLayer, type Clock, type SafetyLimits } from './safety.ts';
 /** What the bridge needs of a policy (an `OnnxPolicy` fits). */
 export interface BridgePolicy {
   readonly contract: PolicyContract;
-  /** The graph's outputs [B, act_dim] for observations [B, obs_dim]. */
-  run(obs: Float32Array): Promise<Float32Array>;
+  /**
+   * The graph's outputs [B, act_dim] for observations [B, obs_dim]; null when there is no
+   * policy to run (the on-robot agent's slot without a loadable policy): the safe command answers.
+   */
+  run(obs: Float32Array): Promise<Float32Array | null>;
 }
 
 /** The outcome for one observation. */
@@ -22,6 +25,17 @@ export type Decision =
   | { kind: 'action'; seq: number; tMs: number; command: number[]; raw: number[]; latencyMs: number; limited: boolean }
   | { kind: 'safe'; seq: number; reason: SafeReason; command: number[] }
   | { kind: 'error'; error: ProtocolError };
+
+/** One control step as the channel decided it: the observation (observed units) and the decision that answers it. */
+export interface ControlStep {
+  seq: number;
+  tMs: number;
+  obs: Float32Array;
+  decision: Decision;
+}
+
+/** Told of every observation a channel answered, after the decision and before the reply is sent (keep it cheap). */
+export type StepListener = (step: ControlStep) => void;
 
 /** A channel's safety state and counts, whatever protocol its connection speaks. */
 export interface ChannelStats {
@@ -56,8 +70,14 @@ export class ControlChannel {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly shared: SharedEstop;
 
-  /** `estop`: the server's latch (default: a latch of this channel alone). A channel opened while it holds starts e-stopped. */
-  constructor(private readonly policy: BridgePolicy, limits: SafetyLimits, private readonly clock: Clock, private readonly log: (line: string) => void = () => {}, estop?: SharedEstop) {
+  /**
+   * `estop`: the server's latch (default: a latch of this channel alone). A channel opened while
+   * it holds starts e-stopped. `onStep`: told of every observation answered (telemetry).
+   */
+  constructor(
+    private readonly policy: BridgePolicy, limits: SafetyLimits, private readonly clock: Clock, private readonly log: (line: string) => void = () => {},
+    estop?: SharedEstop, private readonly onStep?: StepListener,
+  ) {
     this.safety = new SafetyLayer(limits, clock);
     this.shared = estop ?? { latch: new EstopLatch(), origin: () => ({ connection: 'local', peer: 'local', protocol: null }) };
     if (this.shared.latch.held) this.safety.estop(false);
@@ -68,6 +88,20 @@ export class ControlChannel {
    * channel's clock): at once when it is refused or the e-stop holds, else after the policy ran.
    */
   observe(obs: Float32Array, seq: number, tMs: number, receivedMs: number): Decision | Promise<Decision> {
+    const d = this.decide(obs, seq, tMs, receivedMs);
+    const report = this.onStep;
+    if (!report) return d;
+    if (d instanceof Promise) {
+      return d.then((decision) => {
+        report({ seq, tMs, obs, decision });
+        return decision;
+      });
+    }
+    report({ seq, tMs, obs, decision: d });
+    return d;
+  }
+
+  private decide(obs: Float32Array, seq: number, tMs: number, receivedMs: number): Decision | Promise<Decision> {
     this.observations++;
     if (this.pending >= MAX_PENDING) {
       return { kind: 'error', error: new ProtocolError('busy', `more than ${MAX_PENDING} observations waiting: dropped`, 'seq', seq) };
@@ -137,7 +171,7 @@ export class ControlChannel {
   }
 
   private async act(obs: Float32Array, seq: number, tMs: number, receivedMs: number): Promise<Decision> {
-    let y: Float32Array;
+    let y: Float32Array | null;
     try {
       y = await this.policy.run(obs);
     } catch (e) {
@@ -145,6 +179,7 @@ export class ControlChannel {
     }
     // an e-stop or watchdog trip during inference wins: nothing computed before it reaches a motor
     if (!this.mayAct()) return this.safe(seq, this.shared.latch.held || this.safety.state === 'estopped' ? 'estop' : 'watchdog');
+    if (y === null) return this.safe(seq, 'no_policy');
     const { command, raw } = commandsFromOutput(this.policy.contract, y);
     const { limited } = this.safety.limitCommand(command);
     if (limited) this.log(`safety: command for seq ${seq} limited to [${Array.from(command, (v) => +v.toFixed(4)).join(', ')}]`);

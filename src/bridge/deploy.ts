@@ -5,10 +5,14 @@
  * bridge server.
  */
 import path from 'node:path';
+import type { PolicyContract } from '../onnx/metadata.ts';
 import { OnnxPolicy } from '../onnx/onnx_policy.ts';
 import { loadRobotSpec, type LoadedRobotSpec } from '../robot/robot_spec.ts';
 import { loadUrdf } from '../robot/urdf/urdf_loader.ts';
+import type { ConnectionStepListener } from './connection.ts';
+import type { BridgePolicy } from './control.ts';
 import { policyInfo, safetyLimitsFor } from './limits.ts';
+import type { PolicyInfo } from './protocol.ts';
 import { observationSources, rosTopics } from './ros_msgs.ts';
 import type { BridgeProtocolSettings } from './protocol_table.ts';
 import type { RosbridgeConfig } from './rosbridge.ts';
@@ -49,25 +53,31 @@ export interface Deployment {
   close(): Promise<void>;
 }
 
+/** Serving a policy already loaded: the network options of a deployment, the policy, the contract it is described by and the robot. */
+export interface ServeOptions extends Omit<DeployOptions, 'policyFile' | 'robot'> {
+  policy: BridgePolicy;
+  /** The contract the safety limits and `welcome` are derived from (checked against `spec`). */
+  contract: PolicyContract;
+  spec: LoadedRobotSpec;
+  /** Told of every control step (BridgeServerConfig.onStep). */
+  onStep?: ConnectionStepListener;
+}
+
+/** A bridge serving a policy, and what it derived from the contract and the robot. */
+export interface ServedBridge {
+  server: BridgeServer;
+  info: PolicyInfo;
+  limits: SafetyLimits;
+  rosbridge: RosbridgeConfig | null;
+}
+
 /** Loads and checks everything, then serves; errors name the file or option at fault. */
 export async function startDeployment(o: DeployOptions): Promise<Deployment> {
   const policy = await OnnxPolicy.load(o.policyFile);
   try {
-    const c = policy.contract;
-    const spec = loadRobotSpec(o.robot ?? c.robot);
-    const limits = safetyLimitsFor(c, spec, loadUrdf(spec.urdfPath), o.timeoutMs);
-    const info = policyInfo(c, limits);
-    const rosbridge = o.rosbridge ? { topics: rosTopics(spec.bridge), sources: observationSources(info, spec.bridge?.observation_sources) } : null;
-    const settings: BridgeProtocolSettings = { native: {}, rosbridge };
-    const cfg: BridgeServerConfig = {
-      policy, info, limits, host: o.host, port: o.port, token: o.token ?? null, tls: o.tls ?? null, settings,
-      ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}),
-      ...(o.allowOrigins ? { allowOrigins: o.allowOrigins } : {}),
-      ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
-      ...(o.traffic ? { traffic: o.traffic } : {}),
-      ...(o.log ? { log: o.log } : {}),
-    };
-    const server = await BridgeServer.start(cfg);
+    const spec = loadRobotSpec(o.robot ?? policy.contract.robot);
+    const { policyFile: _file, robot: _robot, ...network } = o;
+    const { server, rosbridge, limits } = await serveBridge({ ...network, policy, contract: policy.contract, spec });
     return {
       server, policy, spec, rosbridge, limits,
       close: async () => {
@@ -79,6 +89,28 @@ export async function startDeployment(o: DeployOptions): Promise<Deployment> {
     await policy.dispose();
     throw e;
   }
+}
+
+/**
+ * Derives the safety limits and the `welcome` description from `contract` on `spec`'s robot,
+ * the settings of the protocols served (native always, rosbridge on request), and starts the
+ * bridge server with `policy` (`sim2real deploy`, and the on-robot agent with its own policy slot).
+ */
+export async function serveBridge(o: ServeOptions): Promise<ServedBridge> {
+  const limits = safetyLimitsFor(o.contract, o.spec, loadUrdf(o.spec.urdfPath), o.timeoutMs);
+  const info = policyInfo(o.contract, limits);
+  const rosbridge = o.rosbridge ? { topics: rosTopics(o.spec.bridge), sources: observationSources(info, o.spec.bridge?.observation_sources) } : null;
+  const settings: BridgeProtocolSettings = { native: {}, rosbridge };
+  const cfg: BridgeServerConfig = {
+    policy: o.policy, info, limits, host: o.host, port: o.port, token: o.token ?? null, tls: o.tls ?? null, settings,
+    ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}),
+    ...(o.allowOrigins ? { allowOrigins: o.allowOrigins } : {}),
+    ...(o.maxConnections !== undefined ? { maxConnections: o.maxConnections } : {}),
+    ...(o.traffic ? { traffic: o.traffic } : {}),
+    ...(o.onStep ? { onStep: o.onStep } : {}),
+    ...(o.log ? { log: o.log } : {}),
+  };
+  return { server: await BridgeServer.start(cfg), info, limits, rosbridge };
 }
 
 /** A short description of what is served, for the log. */

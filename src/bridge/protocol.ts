@@ -18,8 +18,11 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** How observation replies are encoded on a connection. */
 export type Encoding = 'json' | 'binary';
 
-/** Why the bridge sent the safe command instead of a policy action. */
-export type SafeReason = 'watchdog' | 'estop';
+/**
+ * Why the bridge sent the safe command instead of a policy action: the watchdog, the e-stop, or
+ * no policy to run (an on-robot agent whose stored policy cannot be loaded).
+ */
+export type SafeReason = 'watchdog' | 'estop' | 'no_policy';
 
 /** Machine-readable error classes of an `error` message. */
 export type ErrorCode =

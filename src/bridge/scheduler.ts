@@ -13,7 +13,7 @@ const LANE_CAPACITY = 32;
 
 interface Job {
   obs: Float32Array;
-  resolve: (y: Float32Array) => void;
+  resolve: (y: Float32Array | null) => void;
   reject: (e: Error) => void;
 }
 
@@ -49,7 +49,7 @@ export class InferenceScheduler {
       if (lane.pending > 0) this.ready.push(lane);
       this.inFlight++;
       this.runs++;
-      let run: Promise<Float32Array>;
+      let run: Promise<Float32Array | null>;
       try {
         run = this.policy.run(job.obs);
       } catch (e) {
@@ -76,7 +76,7 @@ export class Lane implements BridgePolicy {
   }
 
   /** Queues `obs` for its turn; rejects when the lane is full or closed. */
-  run(obs: Float32Array): Promise<Float32Array> {
+  run(obs: Float32Array): Promise<Float32Array | null> {
     if (this.closed) return Promise.reject(new Error('connection closed'));
     if (this.queue.length >= LANE_CAPACITY) return Promise.reject(new Error(`more than ${LANE_CAPACITY} observations queued for the policy`));
     return new Promise((resolve, reject) => {

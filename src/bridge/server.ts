@@ -15,7 +15,7 @@ import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { AccessControl, defaultAccess, refusalResponse } from './access.ts';
 import { checkBindAllowed } from './auth.ts';
 import type { AuthThrottleConfig } from './auth_throttle.ts';
-import { Connection, type ConnectionContext, type ConnectionStatus } from './connection.ts';
+import { Connection, type ConnectionContext, type ConnectionStatus, type ConnectionStepListener } from './connection.ts';
 import type { BridgePolicy } from './control.ts';
 import { describeEstop, describeOrigin, EstopLatch, type EstopEvent, type EstopRecord } from './estop.ts';
 import { MAX_PAYLOAD_BYTES, type PolicyInfo, type SafetyCounters } from './protocol.ts';
@@ -58,6 +58,8 @@ export interface BridgeServerConfig<T extends ProtocolTable = typeof PROTOCOLS> 
   clock?: Clock;
   /** Run the watchdog on a timer (default true); tests call `tick()` with a fake clock instead. */
   watchdogTimer?: boolean;
+  /** Told of every control step of every connection, before its reply goes out (the agent's telemetry; keep it cheap). */
+  onStep?: ConnectionStepListener;
   log?: (line: string) => void;
 }
 
@@ -93,6 +95,7 @@ export class BridgeServer {
       policy: cfg.policy, info: cfg.info, limits: cfg.limits, clock: cfg.clock ?? (() => performance.now()),
       protocols: cfg.protocols ?? PROTOCOLS, settings: cfg.settings ?? DEFAULT_PROTOCOL_SETTINGS, log,
       estop: cfg.estop ?? new EstopLatch(),
+      ...(cfg.onStep ? { onStep: cfg.onStep } : {}),
     };
     this.access = accessFor(cfg, this.ctx.clock);
     this.traffic = new TrafficControl(cfg.policy, cfg.traffic, this.ctx.clock);

@@ -3,14 +3,11 @@
  * v1, optionally rosbridge v2) behind the safety layer, until Ctrl-C.
  */
 import { Command, Option } from 'commander';
-import { readFileSync, statSync } from 'node:fs';
 import { DEFAULT_MAX_CONNECTIONS, MAX_CONNECTIONS_LIMIT, parseAllowedOrigin } from '../bridge/access.ts';
 import { describeDeployment, startDeployment } from '../bridge/deploy.ts';
-import { HEARTBEAT_MS_RANGE, TIMEOUT_MS_RANGE, type MsRange } from '../bridge/timer_ranges.ts';
+import { HEARTBEAT_MS_RANGE, TIMEOUT_MS_RANGE } from '../bridge/timer_ranges.ts';
 import { asUsage, asUsageAsync, say, UsageError } from './common.ts';
-
-/** The environment variable `deploy` reads the token from when no option names one. */
-const TOKEN_ENV = 'SIM2REAL_TOKEN';
+import { msInRange, parseListen, readFileOption, readToken, TOKEN_ENV } from './net_options.ts';
 
 interface DeployOpts {
   policy: string;
@@ -53,9 +50,9 @@ export function deployCommand(): Command {
     ].join('\n'))
     .action(async (o: DeployOpts) => {
       const { host, port } = parseListen(o.listen);
-      const token = readToken(o);
+      const token = readToken(o, 'deploy');
       if (!o.tlsCert !== !o.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
-      const tls = o.tlsCert && o.tlsKey ? { cert: readFile(o.tlsCert, '--tls-cert'), key: readFile(o.tlsKey, '--tls-key') } : null;
+      const tls = o.tlsCert && o.tlsKey ? { cert: readFileOption(o.tlsCert, '--tls-cert'), key: readFileOption(o.tlsKey, '--tls-key') } : null;
       const d = await asUsageAsync(() => startDeployment({
         policyFile: o.policy, host, port, token, tls, rosbridge: !!o.rosbridge, heartbeatMs: o.heartbeatMs,
         allowOrigins: o.allowOrigin, maxConnections: o.maxConnections,
@@ -73,51 +70,6 @@ export function deployCommand(): Command {
     });
 }
 
-/** `host:port`, `[v6]:port` or a bare port. */
-function parseListen(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text) ?? /^()()(\d+)$/.exec(text);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || !Number.isInteger(port) || port > 65535) throw new UsageError(`--listen ${text}: expected host:port (e.g. 127.0.0.1:9090)`);
-  return { host: m[1] || m[2] || '127.0.0.1', port };
-}
-
-/**
- * The token from `--token-file`, `--token` (with a warning: it shows in the process list) or the
- * environment variable, in that order; null when none is given.
- */
-function readToken(o: DeployOpts): string | null {
-  if (o.token && o.tokenFile) throw new UsageError('give --token or --token-file, not both');
-  if (o.tokenFile) {
-    warnIfShared(o.tokenFile);
-    return readFile(o.tokenFile, '--token-file').toString('utf8').split('\n')[0]!.trim();
-  }
-  if (o.token) {
-    say(`sim2real deploy: warning: --token shows the token to every user of this machine (ps, /proc/<pid>/cmdline): use --token-file FILE (readable by you only) or the environment variable ${TOKEN_ENV}`);
-    return o.token;
-  }
-  const env = process.env[TOKEN_ENV];
-  return env !== undefined && env.trim() !== '' ? env.trim() : null;
-}
-
-/** Warns when a token file can be read by other users (POSIX permissions). */
-function warnIfShared(file: string): void {
-  try {
-    const mode = statSync(file).mode;
-    if (process.platform !== 'win32' && (mode & 0o077) !== 0) say(`sim2real deploy: warning: --token-file ${file} is readable by other users (mode ${(mode & 0o777).toString(8)}): chmod 600 it`);
-  } catch {
-    // unreadable: readFile says so
-  }
-}
-
-/** Parses a whole number of milliseconds inside `r`, stating the range when it is not. */
-function msInRange(name: string, r: MsRange): (v: string) => number {
-  return (v: string) => {
-    const n = v.trim() === '' ? NaN : Number(v);
-    if (!Number.isInteger(n) || n < r.min || n > r.max) throw new UsageError(`${name} must be a whole number of milliseconds from ${r.min} to ${r.max} (${r.max / 60_000} min), got "${v}"`);
-    return n;
-  };
-}
-
 function maxConnections(v: string): number {
   const n = v.trim() === '' ? NaN : Number(v);
   if (!Number.isInteger(n) || n < 1 || n > MAX_CONNECTIONS_LIMIT) throw new UsageError(`--max-connections must be an integer from 1 to ${MAX_CONNECTIONS_LIMIT}, got "${v}"`);
@@ -126,12 +78,4 @@ function maxConnections(v: string): number {
 
 function collectOrigin(v: string, previous: string[]): string[] {
   return [...previous, asUsage(() => parseAllowedOrigin(v))];
-}
-
-function readFile(file: string, option: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch {
-    throw new UsageError(`${option} ${file}: file not found or unreadable`);
-  }
 }

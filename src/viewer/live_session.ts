@@ -129,7 +129,7 @@ export class LiveSession implements ViewerSession {
         for (let j = 0; j < 7; j++) poses[(e * nb + k) * 7 + j] = this.pose[j] as number;
       }
       const list: number[] = [];
-      if (contacts) readContactPoints(g.world, robot, list);
+      if (contacts) readContactPoints(g.scene.world, robot, list);
       pts.push(list);
     }
     return {

@@ -10,7 +10,7 @@ import { evaluatePolicy } from '../sim/evaluate.ts';
 import type { DomainRandomization } from '../task/randomize.ts';
 import type { TaskSpec } from '../task/task.ts';
 import { describeRobot } from './scene_description.ts';
-import { RecordingWriter } from './recording.ts';
+import { RecordingWriter } from '../robot/recording.ts';
 
 /** What to record and where. */
 export interface RecordEpisodesOptions {

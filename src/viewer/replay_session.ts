@@ -4,7 +4,7 @@
  */
 import type { ActionMode, FrameMessage, SceneMessage } from './protocol.ts';
 import { sampleLabels } from '../task/randomize.ts';
-import { stepLayout, type Recording, type StepLayout } from './recording.ts';
+import { stepLayout, type Recording, type StepLayout } from '../robot/recording.ts';
 import type { ViewerSession } from './session.ts';
 
 /** A recording being played back. */

@@ -14,7 +14,7 @@ import { effectiveRanges } from '../task/randomize.ts';
 import { resolveTask, taskOnRobot } from '../task/task_registry.ts';
 import { LiveSession } from './live_session.ts';
 import { ReplaySession } from './replay_session.ts';
-import { readRecording } from './recording.ts';
+import { readRecording } from '../robot/recording.ts';
 import { serveStatic } from './static_files.ts';
 import { MetricsFeed, type MetricsReader } from './metrics_feed.ts';
 import { parseClientMessage, type ClientMessage, type ServerMessage } from './protocol.ts';

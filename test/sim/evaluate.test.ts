@@ -12,7 +12,7 @@ import { evaluatePolicy } from '../../src/sim/evaluate.ts';
 import type { BatchPolicy } from '../../src/sim/episodes.ts';
 import { Rng } from '../../src/task/rng.ts';
 import { recordEpisodes } from '../../src/viewer/record_episodes.ts';
-import { readRecording } from '../../src/viewer/recording.ts';
+import { readRecording } from '../../src/robot/recording.ts';
 import { cartpole } from '../../envs/cartpole.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 's2r-evaluate-'));

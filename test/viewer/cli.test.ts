@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readRecording } from '../../src/viewer/recording.ts';
+import { readRecording } from '../../src/robot/recording.ts';
 import { TestClient } from './ws_client.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');

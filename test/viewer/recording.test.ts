@@ -2,11 +2,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { decodeRecording, readRecording, RecordingError, RecordingWriter, stepLayout } from '../../src/viewer/recording.ts';
+import { decodeRecording, readRecording, RecordingError, RecordingWriter, stepLayout } from '../../src/robot/recording.ts';
 import { recordEpisodes } from '../../src/viewer/record_episodes.ts';
 import { EnvGroup } from '../../src/sim/env_group.ts';
 import { cartpole } from '../../envs/cartpole.ts';
-import type { RobotDescription } from '../../src/viewer/scene_description.ts';
+import type { RobotDescription } from '../../src/robot/robot_description.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 's2r-rec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, lstatSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import CRC32 from 'crc-32';
-import type { RobotDescription } from './scene_description.ts';
+import type { RobotDescription } from './robot_description.ts';
 
 /** The 8 bytes every recording starts with. */
 const RECORDING_MAGIC = 'S2R-REC\n';
@@ -110,7 +110,7 @@ export class RecordingWriter {
   /** Episodes written so far. */
   episodes = 0;
 
-  private constructor(fd: number, readonly header: RecordingHeader, private readonly file: string, private readonly temp: string) {
+  private constructor(fd: number, readonly header: RecordingHeader, /** The file it is renamed to on `close()`. */ readonly file: string, private readonly temp: string) {
     this.fd = fd;
     this.layout = stepLayout(header);
   }
