@@ -2,7 +2,8 @@
  * `sim2real eval`: return and episode length of a trained run (`--run`, the TypeScript actor) or
  * of an exported ONNX file (`--policy`, through onnxruntime: the sim-to-sim check), deterministic
  * actions, optionally under dynamics shifted outside the training ranges (`--shift k=v`), and for
- * tasks with commands at held commands with tracking statistics (`--command name=value`).
+ * tasks with commands at held commands with tracking statistics (`--command name=value`); on
+ * Rapier or on MuJoCo (`--engine mujoco`: the same statistics from dynamics the policy never met).
  */
 import { Command } from 'commander';
 import { effectiveRanges } from '../task/randomize.ts';
@@ -17,6 +18,7 @@ import { asUsage, asUsageAsync, nonNegativeInt, nonNegativeNumber, positiveInt, 
 import { collectSet } from './overrides.ts';
 import { MAX_EVAL_EPISODES } from './limits.ts';
 import { parseCommands, parseShifts, shiftKeysHelp } from './shift.ts';
+import { checkEngineRanges, checkEngineShifts, ENGINE_OPTION_HELP, loadEngine, parseEngine, type EngineName } from './engine_option.ts';
 import { EpisodeRecorder } from '../viewer/record_episodes.ts';
 import { checkOutputTarget } from '../rl/atomic_file.ts';
 
@@ -28,6 +30,7 @@ interface EvalOpts {
   episodes: number;
   seed: number;
   randomize: boolean;
+  engine: EngineName;
   shift?: string[];
   command?: string[];
   settleS?: number;
@@ -46,7 +49,8 @@ export function evalCommand(): Command {
     .option('--episodes <n>', `episodes (at most ${MAX_EVAL_EPISODES})`, positiveInt('--episodes', MAX_EVAL_EPISODES), 20)
     .option('--seed <n>', 'seed of the evaluation envs', nonNegativeInt('--seed'), 1)
     .option('--no-randomize', 'evaluate at nominal dynamics instead of the ranges the policy trained under')
-    .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable; mass is a multiplier); keys: ${shiftKeysHelp()}`, collectSet)
+    .option('--engine <name>', ENGINE_OPTION_HELP, parseEngine, 'rapier')
+    .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable; mass is a multiplier; restitution: rapier only); keys: ${shiftKeysHelp()}`, collectSet)
     .option('--command <name=value>', `hold a task command at a value and report how well it is tracked (repeatable; commands not given are held at 0); ${commandsHelp()}`, collectSet)
     .option('--settle-s <s>', 'with --command: seconds after each reset left out of the tracking statistics (default 1)', nonNegativeNumber('--settle-s'))
     .option('--json', 'print one JSON object on stdout')
@@ -57,6 +61,8 @@ export function evalCommand(): Command {
       '  sim2real eval --env cartpole --run runs/cp --episodes 100 --no-randomize --json',
       '  sim2real eval --env cartpole --policy policies/cartpole.onnx --episodes 20 --seed 3 --json',
       '  sim2real eval --env cartpole --policy policies/cartpole.onnx --shift friction=0.3 --shift mass=1.3',
+      '  sim2real eval --env cartpole --policy policies/cartpole.onnx --engine mujoco --episodes 5      # sim-to-sim',
+      '  sim2real eval --env quadruped --policy policies/quadruped.onnx --engine mujoco --no-randomize --command vx=0.5 --episodes 8',
       '  sim2real eval --env cartpole --policy policies/cartpole.onnx --episodes 5 --record cp.rec',
       '  sim2real eval --env quadruped --run runs/a1 --command vx=0.8 --episodes 10      # vy and yaw_rate held at 0',
       '  sim2real eval --env quadruped --policy a1.onnx --command vx=0.5 --shift friction=0.4 --shift latency_steps=2 --settle-s 2 --json',
@@ -66,6 +72,8 @@ export function evalCommand(): Command {
       if (!o.run === !o.policy) throw new UsageError(o.run ? 'give --run <dir> or --policy <file>, not both' : '--run <dir> or --policy <file.onnx> is required');
       if (o.record !== undefined) asUsage(() => checkOutputTarget(o.record as string));
       const shifts = parseShifts(o.shift ?? []);
+      const engine = await loadEngine(o.engine);
+      checkEngineShifts(engine, shifts);
       const robot = o.run ? robotForRun(o.run, o.robot, (await taskFor(o.env, undefined)).robot) : o.robot;
       const task = await taskFor(o.env, robot);
       const tracking = trackingFor(o, task);
@@ -73,11 +81,12 @@ export function evalCommand(): Command {
       try {
         const base = asUsage(() => effectiveRanges(subject.dr, { randomize: o.randomize }));
         const { dr, shift } = asUsage(() => shiftRandomization(base, shifts));
+        checkEngineRanges(engine, dr);
         const recorder = o.record ? recorderFor(o.record, o, task) : undefined;
-        const evaluate = () => evaluatePolicy({ task, episodes: o.episodes, seed: o.seed, dr, policy: subject.act, ...(recorder ? { hooks: recorder } : {}), ...(tracking ? { tracking } : {}) });
+        const evaluate = () => evaluatePolicy({ task, episodes: o.episodes, seed: o.seed, dr, engine, policy: subject.act, ...(recorder ? { hooks: recorder } : {}), ...(tracking ? { tracking } : {}) });
         const r = await asUsageAsync(() => recordingTo(o.record, evaluate, recorder));
         const shiftText = Object.entries(shift).map(([k, v]) => `${k}=${v}`).join(', ');
-        const dyn = `${o.randomize ? 'trained randomization' : 'nominal dynamics'}${shiftText ? `, shifted ${shiftText}` : ''}`;
+        const dyn = `${o.randomize ? 'trained randomization' : 'nominal dynamics'}${shiftText ? `, shifted ${shiftText}` : ''}${o.engine === 'rapier' ? '' : `, on ${o.engine}`}`;
         const line = `${o.env}: return ${r.mean_return.toFixed(2)} ± ${r.std_return.toFixed(2)}, length ${r.mean_length.toFixed(1)} over ${r.episodes} episodes (${dyn}; ${Object.values(subject.source).at(-1)})`;
         const h = r.base_height;
         const heightText = h ? `\nbase height ${h.mean_m.toFixed(3)} m = ${(100 * h.ratio).toFixed(1)}% of the nominal ${h.nominal_m} m (mean over ${h.measured_steps} steps, from ${h.settle_s} s after each reset)` : '';
@@ -85,7 +94,7 @@ export function evalCommand(): Command {
         const recorded = recorder?.episodes;
         if (o.json) {
           say(text);
-          printJson({ env: o.env, ...subject.source, randomize: o.randomize, shift, seed: o.seed, dr, ...r, ...(o.record ? { record: o.record } : {}) });
+          printJson({ env: o.env, ...subject.source, engine: o.engine, randomize: o.randomize, shift, seed: o.seed, dr, ...r, ...(o.record ? { record: o.record } : {}) });
         } else console.log(text);
         if (recorded !== undefined) say(`recorded ${recorded} episodes to ${o.record} (play them with: sim2real view --replay ${o.record})`);
       } finally {
@@ -138,7 +147,7 @@ function trackingText(t: TrackingResult): string {
 
 /** A recorder of the evaluated episodes of `task` into `file` (opened when evaluation starts). */
 function recorderFor(file: string, o: EvalOpts, task: TaskSpec): EpisodeRecorder {
-  const source = `sim2real eval --env ${o.env}${o.robot ? ` --robot ${o.robot}` : ''} ${o.run ? `--run ${o.run}` : `--policy ${o.policy}`} --seed ${o.seed}`;
+  const source = `sim2real eval --env ${o.env}${o.robot ? ` --robot ${o.robot}` : ''} ${o.run ? `--run ${o.run}` : `--policy ${o.policy}`}${o.engine === 'rapier' ? '' : ` --engine ${o.engine}`} --seed ${o.seed}`;
   return new EpisodeRecorder(task, file, source);
 }
 

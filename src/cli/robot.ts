@@ -1,6 +1,7 @@
 /**
- * `sim2real robot`: a simulated robot controller — the task in Rapier, as if it were the real
- * robot — driven by a running `sim2real deploy` over the network; reports return and latency.
+ * `sim2real robot`: a simulated robot controller — the task in Rapier, or in MuJoCo with
+ * `--engine mujoco`, as if it were the real robot — driven by a running `sim2real deploy` over
+ * the network; reports return and latency.
  */
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { collectSet } from './overrides.ts';
 import { MAX_ROBOT_EPISODES } from './limits.ts';
 import { parseShifts, shiftKeysHelp } from './shift.ts';
 import { ROBOT_OPTION_HELP, taskFor } from './robot_option.ts';
+import { checkEngineRanges, checkEngineShifts, ENGINE_OPTION_HELP, loadEngine, parseEngine, type EngineName } from './engine_option.ts';
 
 interface RobotOpts {
   env: string;
@@ -20,6 +22,7 @@ interface RobotOpts {
   episodes: number;
   seed: number;
   randomize: boolean;
+  engine: EngineName;
   shift?: string[];
   rateHz?: number;
   encoding: string;
@@ -38,6 +41,7 @@ export function robotCommand(): Command {
     .option('--episodes <n>', `episodes (= simulated robots, one connection each; at most ${MAX_ROBOT_EPISODES})`, positiveInt('--episodes', MAX_ROBOT_EPISODES), 20)
     .option('--seed <n>', 'seed of the envs (same meaning as eval --seed)', nonNegativeInt('--seed'), 1)
     .option('--no-randomize', 'nominal dynamics instead of the ranges the policy trained under')
+    .option('--engine <name>', ENGINE_OPTION_HELP, parseEngine, 'rapier')
     .option('--shift <key=value>', `fix a dynamics parameter, also outside the training ranges (repeatable); keys: ${shiftKeysHelp()}`, collectSet)
     .option('--rate-hz <hz>', 'control rate of the simulated robots (default: as fast as the bridge answers)', nonNegativeNumber('--rate-hz'))
     .option('--encoding <e>', 'observation encoding: binary or json', 'binary')
@@ -49,11 +53,14 @@ export function robotCommand(): Command {
       '  sim2real robot --env cartpole --connect ws://127.0.0.1:9090 --episodes 5 --json',
       '  sim2real robot --env cartpole --connect ws://127.0.0.1:9090 --rate-hz 50 --shift latency_steps=2',
       '  sim2real robot --env quadruped --robot robots/a1.json --connect ws://127.0.0.1:9090 --episodes 4',
+      '  sim2real robot --env quadruped --connect ws://127.0.0.1:9090 --engine mujoco --no-randomize --episodes 4   # rehearse on MuJoCo',
     ].join('\n'))
     .action(async (o: RobotOpts) => {
       if (o.encoding !== 'binary' && o.encoding !== 'json') throw new UsageError(`--encoding ${o.encoding}: expected binary or json`);
       if (!/^wss?:\/\//.test(o.connect)) throw new UsageError(`--connect ${o.connect}: expected ws://host:port or wss://host:port`);
       const shifts = parseShifts(o.shift ?? []);
+      const engine = await loadEngine(o.engine);
+      checkEngineShifts(engine, shifts);
       const task = await taskFor(o.env, o.robot);
       let shift: Record<string, number> = {};
       const r = await asUsageAsync(() => runRehearsal({
@@ -64,13 +71,15 @@ export function robotCommand(): Command {
           const base = effectiveRanges(NOMINAL, { randomize: o.randomize, overrides: trained });
           const s = shiftRandomization(base, shifts);
           shift = s.shift;
+          checkEngineRanges(engine, s.dr);
           return s.dr;
         },
+        engine,
       }));
-      const line = `${o.env} through ${o.connect}: return ${r.mean_return.toFixed(2)} ± ${r.std_return.toFixed(2)}, length ${r.mean_length.toFixed(1)} over ${r.episodes} episodes; latency p50 ${r.latency_ms_p50.toFixed(3)} ms, p99 ${r.latency_ms_p99.toFixed(3)} ms; ${r.dropped} dropped; ${r.safety_interventions} safety interventions`;
+      const line = `${o.env}${o.engine === 'rapier' ? '' : ` on ${o.engine}`} through ${o.connect}: return ${r.mean_return.toFixed(2)} ± ${r.std_return.toFixed(2)}, length ${r.mean_length.toFixed(1)} over ${r.episodes} episodes; latency p50 ${r.latency_ms_p50.toFixed(3)} ms, p99 ${r.latency_ms_p99.toFixed(3)} ms; ${r.dropped} dropped; ${r.safety_interventions} safety interventions`;
       if (o.json) {
         say(line);
-        printJson({ env: o.env, connect: o.connect, seed: o.seed, randomize: o.randomize, shift, encoding: o.encoding, ...r });
+        printJson({ env: o.env, connect: o.connect, engine: o.engine, seed: o.seed, randomize: o.randomize, shift, encoding: o.encoding, ...r });
       } else console.log(line);
     });
 }

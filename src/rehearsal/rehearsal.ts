@@ -1,6 +1,7 @@
 /**
- * The simulated robot controller behind `sim2real robot`: runs a task in Rapier as if it were
- * the real robot — one bridge connection per env, its own dynamics and clock — sends each env's
+ * The simulated robot controller behind `sim2real robot`: runs a task in Rapier (or MuJoCo, to
+ * rehearse the deployment against dynamics the policy never trained on) as if it were the real
+ * robot — one bridge connection per env, its own dynamics and clock — sends each env's
  * observation over the network and applies the motor commands that come back. Envs are seeded
  * and episodes counted exactly as `evaluatePolicy` does, so the return through the bridge is
  * comparable with `sim2real eval --policy` on the same seed. It needs the simulator, so it
@@ -9,7 +10,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EnvGroup } from '../sim/env_group.ts';
+import { EnvGroup, type AnyEnvGroup } from '../sim/env_group.ts';
+import { RAPIER_ENGINE } from '../sim/rapier_scene.ts';
+import type { PhysicsEngine } from '../sim/physics_scene.ts';
 import { runFirstEpisodes, type EpisodeStats } from '../sim/episodes.ts';
 import type { DomainRandomization } from '../task/randomize.ts';
 import type { TaskSpec } from '../task/task.ts';
@@ -32,6 +35,8 @@ export interface RehearsalOptions {
   ca?: Buffer;
   /** Called after every control step with the episodes finished so far. */
   onProgress?: (done: number, total: number) => void;
+  /** The physics engine of the simulated robots (default Rapier). */
+  engine?: PhysicsEngine;
 }
 
 /** Return and latency statistics. */
@@ -65,7 +70,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     const info = clients[0]!.welcome.policy;
     if (info.task !== o.task.name) throw new Error(`the bridge serves a policy for task ${info.task}, not ${o.task.name}`);
     const dr = o.resolveDr(info.dr_ranges);
-    const group = await EnvGroup.create({ task: o.task, numEnvs: o.episodes, firstEnvIndex: 0, seed: o.seed, dr });
+    const group = await EnvGroup.create({ task: o.task, numEnvs: o.episodes, firstEnvIndex: 0, seed: o.seed, dr }, o.engine ?? RAPIER_ENGINE);
     try {
       return await drive(o, group, clients, info, dr);
     } finally {
@@ -76,7 +81,7 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
   }
 }
 
-async function drive(o: RehearsalOptions, group: EnvGroup, clients: BridgeClient[], info: PolicyInfo, dr: DomainRandomization): Promise<RehearsalResult> {
+async function drive(o: RehearsalOptions, group: AnyEnvGroup, clients: BridgeClient[], info: PolicyInfo, dr: DomainRandomization): Promise<RehearsalResult> {
   const n = o.episodes, D = info.obs_dim;
   const rtts: number[] = [], bridgeMs: number[] = [];
   let steps = 0, dropped = 0, safeReceived = 0;
@@ -84,7 +89,7 @@ async function drive(o: RehearsalOptions, group: EnvGroup, clients: BridgeClient
   const periodMs = o.rateHz ? 1000 / o.rateHz : 0;
   const start = performance.now();
   const joints = { pos: new Float64Array(info.act_dim), vel: new Float64Array(info.act_dim) };
-  const act = async (g: EnvGroup) => {
+  const act = async (g: AnyEnvGroup) => {
     const t = performance.now();
     const replies = await Promise.all(clients.map((c, i) => c.request(g.buffers.obs.subarray(i * D, (i + 1) * D), t - start)));
     replies.forEach((r, i) => {
@@ -121,7 +126,7 @@ async function drive(o: RehearsalOptions, group: EnvGroup, clients: BridgeClient
  * (raw 0 under position control) or damp (effort −kd·q̇ under effort control). Without a
  * usable reply the robot also falls back to the safe command.
  */
-function writeAction(r: Reply, i: number, group: EnvGroup, info: PolicyInfo, joints: { pos: Float64Array; vel: Float64Array }): void {
+function writeAction(r: Reply, i: number, group: AnyEnvGroup, info: PolicyInfo, joints: { pos: Float64Array; vel: Float64Array }): void {
   const A = info.act_dim, out = group.buffers.actions;
   if (r.kind === 'action') {
     for (let k = 0; k < A; k++) out[i * A + k] = (r.command[k]! - info.action_offsets[k]!) / info.actions[k]!.scale;

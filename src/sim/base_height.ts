@@ -5,7 +5,7 @@
  * that tracks its commands crouched (the trunk far below nominal) shows here; model cards
  * report it. Episode-loop hooks, so it runs alongside command tracking and recording.
  */
-import type { EnvGroup } from './env_group.ts';
+import type { AnyEnvGroup } from './env_group.ts';
 import type { EpisodeHooks } from './episodes.ts';
 
 /** What `BaseHeightMeter.result` reports; the mean and ratio are NaN when no step was measured. */
@@ -34,14 +34,14 @@ export class BaseHeightMeter implements EpisodeHooks {
     if (!(settleS >= 0) || !Number.isFinite(settleS)) throw new Error(`settling time must be a finite number of seconds >= 0, got ${settleS}`);
   }
 
-  onStart(group: EnvGroup): void {
+  onStart(group: AnyEnvGroup): void {
     const loco = group.spec.locomotion;
     if (!loco) throw new Error(`robot ${group.spec.name} has no locomotion section: no nominal base height to measure against`);
     this.nominalM = loco.nominal_base_height_m;
     this.settleSteps = Math.ceil(this.settleS / group.spec.control_dt_s - 1e-9);
   }
 
-  beforeStep(group: EnvGroup, counting: Uint8Array): void {
+  beforeStep(group: AnyEnvGroup, counting: Uint8Array): void {
     if (this.step++ < this.settleSteps) return;
     for (let i = 0; i < counting.length; i++) {
       if (!counting[i]) continue;

@@ -1,13 +1,16 @@
 /**
- * A group of envs of one task sharing one Rapier world on one thread: the unit a vec-env
- * worker runs, and what eval and the viewer use directly. It owns what every task shares:
+ * A group of envs of one task sharing one physics scene on one thread: the unit a vec-env
+ * worker runs, and what eval and the viewer use directly. The scene is Rapier's unless another
+ * engine is given (`physics_scene.ts`: MuJoCo for sim-to-sim); the group is the same on every
+ * engine. It owns what every task shares:
  * physics stepping with decimation, action latency, observation noise, pushes, episode
  * counting with time-out truncation, auto-reset that keeps the terminal observation, and
  * domain-randomization sampling. It reads actions from and writes results into flat typed
  * arrays, which the vec env places in SharedArrayBuffers.
  */
-import { loadRapier, type Rapier, type World } from './rapier.ts';
-import { createGround, createWorld, buildRobot, type BuiltRobot, type StepClock } from './build/build.ts';
+import { RAPIER_ENGINE, type RapierScene } from './rapier_scene.ts';
+import { checkModelled, type PhysicsEngine, type PhysicsScene } from './physics_scene.ts';
+import type { SimRobot } from '../task/sim_robot.ts';
 import { loadUrdf } from '../robot/urdf/urdf_loader.ts';
 import { loadRobotSpec, type LoadedRobotSpec } from '../robot/robot_spec.ts';
 import { Rng } from '../task/rng.ts';
@@ -19,6 +22,12 @@ import { ENV_STATE_FORMAT, ENV_STATE_VERSION, checkSlots, copyRanges, checkState
 import type { EnvGroupHeader, EnvGroupState, EnvSlot } from './env_state.ts';
 
 export { allocateBuffers, sliceBuffers, taskDims, type EnvBuffers, type EnvDims } from './env_buffers.ts';
+
+/** The robot type of a scene type. */
+export type RobotOf<S extends PhysicsScene> = S extends PhysicsScene<infer R> ? R : SimRobot;
+
+/** An env group on any engine: what the episode loop, evaluation and its hooks take. */
+export type AnyEnvGroup = EnvGroup<PhysicsScene>;
 
 /** What an env group is built from: its task, its slice of the envs, the seed, the ranges and the buffers it writes. */
 export interface EnvGroupConfig {
@@ -42,7 +51,8 @@ export interface EnvGroupStats {
   pushes: number;
 }
 
-export class EnvGroup {
+/** Envs of one task on one engine's scene `S` (Rapier's by default). */
+export class EnvGroup<S extends PhysicsScene = RapierScene> {
   readonly task: TaskSpec;
   readonly spec: LoadedRobotSpec;
   readonly buffers: EnvBuffers;
@@ -52,25 +62,21 @@ export class EnvGroup {
   readonly stats: EnvGroupStats = { nonFiniteResets: 0, pushes: 0 };
   /** Randomization ranges sampled at each reset. */
   readonly dr: DomainRandomization;
-  private readonly slots: EnvSlot[];
+  /** The physics: every env's robot, stepped together. */
+  readonly scene: S;
+  private readonly slots: EnvSlot<RobotOf<S>>[];
   private readonly maxLatency: number;
   private readonly pushLinkIndex: number;
   private readonly result: TaskStepResult;
   private readonly actScratch: Float32Array;
   private readonly obsScratch: Float32Array;
   private readonly noiseScale: Float64Array;
-  /** Counts world steps so robots can cache joint-state reads within one step. */
-  private readonly clock: StepClock;
-  private readonly rapier: Rapier;
-  private physics: World;
   private readonly seed: number;
 
-  private constructor(cfg: EnvGroupConfig, R: Rapier, spec: LoadedRobotSpec, world: World, clock: StepClock, slots: EnvSlot[], buffers: EnvBuffers) {
-    this.clock = clock;
+  private constructor(cfg: EnvGroupConfig, scene: S, spec: LoadedRobotSpec, slots: EnvSlot<RobotOf<S>>[], buffers: EnvBuffers) {
     this.task = cfg.task;
     this.spec = spec;
-    this.rapier = R;
-    this.physics = world;
+    this.scene = scene;
     this.seed = cfg.seed;
     this.slots = slots;
     this.buffers = buffers;
@@ -88,9 +94,13 @@ export class EnvGroup {
     this.noiseScale = Float64Array.from(cfg.task.observations, (s) => s.noise ?? 0);
   }
 
-  /** Builds the world, the robots and the task envs, and resets every env. */
-  static async create(cfg: EnvGroupConfig): Promise<EnvGroup> {
-    const R = await loadRapier();
+  /**
+   * Builds the scene (on `engine`, Rapier by default), the robots and the task envs, and resets
+   * every env. Ranges of parameters the engine does not model must be nominal.
+   */
+  static create(cfg: EnvGroupConfig): Promise<EnvGroup<RapierScene>>;
+  static create<T extends PhysicsScene>(cfg: EnvGroupConfig, engine: PhysicsEngine<T>): Promise<EnvGroup<T>>;
+  static async create(cfg: EnvGroupConfig, engine: PhysicsEngine = RAPIER_ENGINE): Promise<AnyEnvGroup> {
     const task = cfg.task;
     const spec = loadRobotSpec(task.robot);
     const model = loadUrdf(spec.urdfPath);
@@ -98,41 +108,44 @@ export class EnvGroup {
     if (dims.actDim !== spec.joints.length) {
       throw new Error(`task ${task.name}: ${dims.actDim} actions declared but robot ${spec.name} drives ${spec.joints.length} joints`);
     }
-    const world = createWorld(R, { dtS: spec.physics_dt_s, solverIterations: spec.solver_iterations ?? 4, gravity: [0, 0, -NOMINAL.gravity[0]] });
-    createGround(R, world, { halfExtentM: Math.max(50, Math.sqrt(cfg.numEnvs) * task.envSpacingM) });
-    const buffers = cfg.buffers ?? allocateBuffers(cfg.numEnvs, dims);
+    checkModelled(engine, cfg.dr);
+    const scene = await engine.createScene({ model, spec, numEnvs: cfg.numEnvs, envSpacingM: task.envSpacingM, gravity: [0, 0, -NOMINAL.gravity[0]] });
+    try {
+      const buffers = cfg.buffers ?? allocateBuffers(cfg.numEnvs, dims);
+      const group = new EnvGroup(cfg, scene, spec, EnvGroup.buildSlots(cfg, scene), buffers);
+      group.resetAll();
+      return group;
+    } catch (e) {
+      scene.dispose();
+      throw e;
+    }
+  }
+
+  /** One slot per env: its robot in `scene` on a square grid of origins, its task env, RNG and latency queue. */
+  private static buildSlots<R extends SimRobot>(cfg: EnvGroupConfig, scene: PhysicsScene<R>): EnvSlot<R>[] {
+    const task = cfg.task;
     const cols = Math.max(1, Math.ceil(Math.sqrt(cfg.numEnvs)));
-    const slots: EnvSlot[] = [];
-    const clock: StepClock = { steps: 0 };
+    const actDim = task.actions.length;
+    const slots: EnvSlot<R>[] = [];
     for (let i = 0; i < cfg.numEnvs; i++) {
       const envIndex = cfg.firstEnvIndex + i;
       const origin: Vec3 = [(i % cols) * task.envSpacingM, Math.floor(i / cols) * task.envSpacingM, 0];
-      const robot = buildRobot(R, world, model, spec, { origin, clock });
+      const robot = scene.addRobot(origin);
       const rng = new Rng(cfg.seed, envIndex);
-      const taskEnv = task.create({ robot, rng, envIndex, controlDtS: spec.control_dt_s });
+      const taskEnv = task.create({ robot, rng, envIndex, controlDtS: robot.spec.control_dt_s });
       if ((taskEnv.saveState === undefined) !== (taskEnv.loadState === undefined)) {
         throw new Error(`task ${task.name}: its env defines ${taskEnv.saveState ? 'saveState' : 'loadState'} without ${taskEnv.saveState ? 'loadState' : 'saveState'}`);
       }
       slots.push({
         robot, task: taskEnv, rng, sample: sampleRandomization(NOMINAL, rng), steps: 0, ret: 0,
-        queue: new Float32Array((cfg.dr.latency_steps[1] + 1) * dims.actDim), queueHead: 0, stepsToPush: 0,
+        queue: new Float32Array((cfg.dr.latency_steps[1] + 1) * actDim), queueHead: 0, stepsToPush: 0,
       });
     }
-    const group = new EnvGroup(cfg, R, spec, world, clock, slots, buffers);
-    group.resetAll();
-    return group;
-  }
-
-  /**
-   * The group's Rapier world. `loadState` replaces it (and every body, collider and joint in it),
-   * so do not keep it, or Rapier objects taken from it, across a load.
-   */
-  get world(): World {
-    return this.physics;
+    return slots;
   }
 
   /** The robot of local env `i`. */
-  robot(i: number): BuiltRobot {
+  robot(i: number): RobotOf<S> {
     return this.slot(i).robot;
   }
 
@@ -184,8 +197,7 @@ export class EnvGroup {
       for (let k = 0; k < this.spec.decimation; k++) {
         for (i = 0; i < this.numEnvs; i++) this.slot(i).robot.prePhysicsStep(dt);
         i = -1;
-        this.physics.step();
-        this.clock.steps++;
+        this.scene.step();
       }
       for (i = 0; i < this.numEnvs; i++) this.finishStep(i);
     } catch (e) {
@@ -214,12 +226,9 @@ export class EnvGroup {
     }
   }
 
-  /** `count` bare `world.step()` calls on this group's world (the benchmark's baseline). */
+  /** `count` bare physics steps of this group's scene (the benchmark's baseline). */
   stepPhysicsOnly(count: number): void {
-    for (let k = 0; k < count; k++) {
-      this.physics.step();
-      this.clock.steps++;
-    }
+    for (let k = 0; k < count; k++) this.scene.step();
   }
 
   // -- checkpoints
@@ -227,15 +236,16 @@ export class EnvGroup {
   /**
    * Everything the group needs to continue exactly as it would have: a world snapshot, the
    * slots', robots' and task envs' JavaScript state, counters and its rows of every buffer.
-   * Reads only: saving does not change what the next steps produce.
+   * Reads only: saving does not change what the next steps produce. Rapier groups only: their
+   * world can be snapshotted.
    */
-  saveState(): EnvGroupState {
+  saveState(this: EnvGroup<RapierScene>): EnvGroupState {
     return {
       format: ENV_STATE_FORMAT,
       version: ENV_STATE_VERSION,
       header: this.stateHeader(),
-      physics: this.physics.takeSnapshot(),
-      physicsSteps: this.clock.steps,
+      physics: this.scene.snapshot(),
+      physicsSteps: this.scene.physicsSteps,
       stats: { ...this.stats },
       runner: saveSlots(this.slots),
       robots: this.slots.map((s) => s.robot.saveState()),
@@ -250,7 +260,7 @@ export class EnvGroup {
    * nothing). The world is replaced by the snapshot's and the robots re-bound to it by handle.
    * An error from a task env's `loadState` leaves the group half-loaded: reset or load again.
    */
-  loadState(state: EnvGroupState): void {
+  loadState(this: EnvGroup<RapierScene>, state: EnvGroupState): void {
     const what = 'cannot load env group state';
     checkStateHeader(what, state, this.stateHeader());
     const n = this.numEnvs;
@@ -262,10 +272,11 @@ export class EnvGroup {
     if (!(state.physics instanceof Uint8Array)) throw new Error(`${what}: physics must be a Uint8Array (a Rapier world snapshot)`);
     const counts = [state.physicsSteps, state.stats?.nonFiniteResets, state.stats?.pushes];
     if (!counts.every((c) => Number.isInteger(c) && (c as number) >= 0)) throw new Error(`${what}: physicsSteps and stats must be counts`);
-    const world = this.restoreWorld(state.physics);
-    const old = this.physics;
-    this.physics = world;
-    old.free();
+    try {
+      this.scene.restore(state.physics, state.physicsSteps, this.firstEnvIndex);
+    } catch (e) {
+      throw new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
     let i = 0;
     try {
       for (i = 0; i < n; i++) {
@@ -278,7 +289,6 @@ export class EnvGroup {
     }
     loadSlots(this.slots, state.runner);
     loadBuffers(this.buffers, state.buffers);
-    this.clock.steps = state.physicsSteps;
     this.stats.nonFiniteResets = state.stats.nonFiniteResets;
     this.stats.pushes = state.stats.pushes;
   }
@@ -291,29 +301,9 @@ export class EnvGroup {
     };
   }
 
-  /** A world from `bytes` with every robot re-bound to it; on failure the robots stay on the current world. */
-  private restoreWorld(bytes: Uint8Array): World {
-    let world: World | null | undefined;
-    try {
-      world = this.rapier.World.restoreSnapshot(bytes);
-    } catch (e) {
-      throw new Error(`cannot load env group state: the physics snapshot could not be read (${e instanceof Error ? e.message : String(e)})`);
-    }
-    if (!world) throw new Error('cannot load env group state: the physics snapshot could not be read');
-    let bound = 0;
-    try {
-      for (; bound < this.numEnvs; bound++) this.slot(bound).robot.rebind(world);
-    } catch (e) {
-      for (let i = 0; i < bound; i++) this.slot(i).robot.rebind(this.physics);
-      world.free();
-      throw new Error(`cannot load env group state: env ${this.firstEnvIndex + bound}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    return world;
-  }
-
-  /** Frees the world. The group is unusable afterwards. */
+  /** Frees the scene. The group is unusable afterwards. */
   dispose(): void {
-    this.physics.free();
+    this.scene.dispose();
   }
 
   private finishStep(i: number): void {
@@ -352,7 +342,7 @@ export class EnvGroup {
   }
 
   /** Writes the noisy observation of slot `s` into `out` at `offset`. */
-  private observeInto(s: EnvSlot, out: Float32Array, offset: number): void {
+  private observeInto(s: EnvSlot<RobotOf<S>>, out: Float32Array, offset: number): void {
     const o = this.obsScratch;
     s.task.observe(o);
     const level = s.sample.obs_noise;
@@ -363,7 +353,7 @@ export class EnvGroup {
   }
 
   /** Pushes `a` into the latency queue and returns the action due now. */
-  private enqueue(s: EnvSlot, a: Float32Array): Float32Array {
+  private enqueue(s: EnvSlot<RobotOf<S>>, a: Float32Array): Float32Array {
     const d = this.dims.actDim;
     const depth = this.maxLatency + 1;
     s.queue.set(a, s.queueHead * d);
@@ -373,13 +363,13 @@ export class EnvGroup {
     return s.queue.subarray(due * d, (due + 1) * d);
   }
 
-  private pushPeriodSteps(s: EnvSlot): number {
+  private pushPeriodSteps(s: EnvSlot<RobotOf<S>>): number {
     const interval = s.sample.push_interval_s;
     if (!(interval > 0) || !(s.sample.push_velocity > 0)) return 0;
     return Math.max(1, Math.round(interval / this.spec.control_dt_s));
   }
 
-  private slot(i: number): EnvSlot {
+  private slot(i: number): EnvSlot<RobotOf<S>> {
     const s = this.slots[i];
     if (!s) throw new Error(`env index ${i} out of range (group has ${this.numEnvs})`);
     return s;

@@ -5,7 +5,7 @@
  * plain objects of JSON values and typed arrays that a checkpoint writer can serialize.
  * Numbers that can be NaN or -0, or feed the physics, travel in typed arrays.
  */
-import type { BuiltRobot } from './build/build.ts';
+import type { SimRobot } from '../task/sim_robot.ts';
 import type { Rng } from '../task/rng.ts';
 import type { TaskEnv } from '../task/task.ts';
 import type { DomainRandomization, DrSample } from '../task/randomize.ts';
@@ -19,8 +19,8 @@ export const ENV_STATE_FORMAT = 'sim2real.env_state';
 export const ENV_STATE_VERSION = 1;
 
 /** Per-env state the env group keeps beside the task's own: one slot per env. */
-export interface EnvSlot {
-  robot: BuiltRobot;
+export interface EnvSlot<R extends SimRobot = SimRobot> {
+  robot: R;
   task: TaskEnv;
   rng: Rng;
   sample: DrSample;
@@ -87,6 +87,8 @@ export interface VecEnvHeader {
   robot: string;
   numEnvs: number;
   numWorkers: number;
+  /** Global index of the first env, when not 0 (one group of a cluster run). */
+  firstEnvIndex?: number;
   seed: number;
   dims: EnvDims;
   dr: DomainRandomization;

@@ -5,7 +5,7 @@
  * (`evaluatePolicy` in `evaluate.ts`), the bridge rehearsal and the learning benchmark all run
  * this one loop, with hooks for what they add to it.
  */
-import type { EnvGroup } from './env_group.ts';
+import type { AnyEnvGroup } from './env_group.ts';
 
 /**
  * A batch policy: observations `[n, obs_dim]` → actions `[n, act_dim]`. A trained run's actor,
@@ -27,13 +27,13 @@ export interface EpisodeStats {
 /** What a caller adds to the loop. `counting[i]` is 1 while env i is still in its first episode. */
 export interface EpisodeHooks {
   /** Once, before the first step. */
-  onStart?(group: EnvGroup): void;
+  onStart?(group: AnyEnvGroup): void;
   /** Before the actions of each step are computed (observations are in the buffers). */
-  beforeStep?(group: EnvGroup, counting: Uint8Array): void;
+  beforeStep?(group: AnyEnvGroup, counting: Uint8Array): void;
   /** After each step; `counting` still includes envs whose first episode ended at this step, `done` counts them too. */
-  afterStep?(group: EnvGroup, counting: Uint8Array, done: number): void | Promise<void>;
+  afterStep?(group: AnyEnvGroup, counting: Uint8Array, done: number): void | Promise<void>;
   /** Env i's first episode ended at the step just taken (its results are in the buffers). */
-  onEpisodeEnd?(group: EnvGroup, i: number): void;
+  onEpisodeEnd?(group: AnyEnvGroup, i: number): void;
 }
 
 /**
@@ -54,7 +54,7 @@ export function composeHooks(...hooks: EpisodeHooks[]): EpisodeHooks {
  * Steps `group` until each of its envs has ended one episode. `act` writes the actions for the
  * current observations into `group.buffers.actions`.
  */
-export async function runFirstEpisodes(group: EnvGroup, act: (group: EnvGroup) => Promise<void>, hooks: EpisodeHooks = {}): Promise<EpisodeStats> {
+export async function runFirstEpisodes<G extends AnyEnvGroup>(group: G, act: (group: G) => Promise<void>, hooks: EpisodeHooks = {}): Promise<EpisodeStats> {
   const n = group.numEnvs;
   const b = group.buffers;
   const returns = new Array<number>(n).fill(NaN), lengths = new Array<number>(n).fill(NaN);

@@ -1,12 +1,13 @@
 /**
- * The stand check of a legged robot's contract: built in Rapier exactly as training builds it,
- * set in its default pose at its spawn height, then held with zero actions for a few seconds.
+ * The stand check of a legged robot's contract: built in Rapier exactly as training builds it
+ * (or on another engine: the sim-to-sim tests stand each robot in MuJoCo too), set in its
+ * default pose at its spawn height, then held with zero actions for a few seconds.
  * It passes when the base settles within 10% of the nominal height, stays upright and still,
  * and nothing but the feet touches the ground. `sim2real urdf --init` runs it on the contract it
  * writes, so a contract that cannot even stand is caught before any training.
  */
-import { loadRapier } from './rapier.ts';
-import { buildRobot, createGround, createWorld } from './build/build.ts';
+import { RAPIER_ENGINE } from './rapier_scene.ts';
+import type { PhysicsEngine } from './physics_scene.ts';
 import type { RobotModel } from '../robot/robot_model.ts';
 import type { LoadedRobotSpec } from '../robot/robot_spec.ts';
 
@@ -55,15 +56,13 @@ export const MAX_TILT_DEG = 10;
 /** "Still": the base's speed at the end is below this (m/s). */
 export const STILL_M_S = 0.05;
 
-/** Runs the stand check of `spec` (a floating-base, position-controlled robot) on `model`. */
-export async function standCheck(model: RobotModel, spec: LoadedRobotSpec, cfg: StandCheckConfig): Promise<StandReport> {
+/** Runs the stand check of `spec` (a floating-base, position-controlled robot) on `model`, on `engine` (default Rapier). */
+export async function standCheck(model: RobotModel, spec: LoadedRobotSpec, cfg: StandCheckConfig, engine: PhysicsEngine = RAPIER_ENGINE): Promise<StandReport> {
   const seconds = cfg.seconds ?? STAND_S;
-  const R = await loadRapier();
   const dt = spec.physics_dt_s;
-  const world = createWorld(R, { dtS: dt, solverIterations: spec.solver_iterations ?? 4 });
+  const scene = await engine.createScene({ model, spec, numEnvs: 1, envSpacingM: 0, gravity: [0, 0, -9.81] });
   try {
-    createGround(R, world);
-    const robot = buildRobot(R, world, model, spec, { origin: [0, 0, 0] });
+    const robot = scene.addRobot([0, 0, 0]);
     const n = robot.numJoints;
     const start = spec.base.spawn_height_m ?? cfg.nominalHeightM;
     const defaults = spec.joints.map((j) => j.default_pos);
@@ -79,7 +78,7 @@ export async function standCheck(model: RobotModel, spec: LoadedRobotSpec, cfg: 
     const steps = Math.round(seconds / dt);
     for (let t = 1; t <= steps; t++) {
       robot.prePhysicsStep(dt);
-      world.step();
+      scene.step();
       robot.readBase(base);
       if (!base.every(Number.isFinite)) { finite = false; break; }
       for (const w of watched) if (robot.linkInContact(w.index)) touched.add(w.name);
@@ -100,7 +99,7 @@ export async function standCheck(model: RobotModel, spec: LoadedRobotSpec, cfg: 
       final_joint_error: jointErr, other_contacts: [...touched], pass: false, failures: [],
     }, finite);
   } finally {
-    world.free();
+    scene.dispose();
   }
 }
 

@@ -5,7 +5,7 @@
  * episodes ended early (fell) rather than at the time limit. Generic over tasks that declare
  * `commands`; the measuring is a set of episode-loop hooks, so it composes with a recorder.
  */
-import type { EnvGroup } from './env_group.ts';
+import type { AnyEnvGroup } from './env_group.ts';
 import type { EpisodeHooks } from './episodes.ts';
 import type { CommandSpec, TaskSpec } from '../task/task.ts';
 
@@ -75,7 +75,7 @@ export function resolveCommands(task: TaskSpec, given: Readonly<Record<string, n
  * Holds every env of `group` at the command `values` (task command order) and resets them all,
  * so the first observations already carry the held commands.
  */
-export function holdCommands(group: EnvGroup, values: Float64Array): void {
+export function holdCommands(group: AnyEnvGroup, values: Float64Array): void {
   const n = group.task.commands?.length ?? 0;
   if (values.length !== n) throw new Error(`task ${group.task.name}: ${values.length} command values for ${n} commands`);
   for (let i = 0; i < group.numEnvs; i++) {
@@ -115,7 +115,7 @@ export class CommandTracker implements EpisodeHooks {
     if (held && held.length !== this.specs.length) throw new Error(`task ${task.name}: ${held.length} held values for ${this.specs.length} commands`);
   }
 
-  onStart(group: EnvGroup): void {
+  onStart(group: AnyEnvGroup): void {
     const n = group.numEnvs, m = this.specs.length;
     this.numEnvs = n;
     // a state k steps after the reset is k · dt old; tolerate the rounding of settleS / dt
@@ -130,7 +130,7 @@ export class CommandTracker implements EpisodeHooks {
     }
   }
 
-  beforeStep(group: EnvGroup, counting: Uint8Array): void {
+  beforeStep(group: AnyEnvGroup, counting: Uint8Array): void {
     if (this.step++ < this.settleSteps) return;
     const m = this.specs.length;
     for (let i = 0; i < counting.length; i++) {
@@ -149,7 +149,7 @@ export class CommandTracker implements EpisodeHooks {
     }
   }
 
-  onEpisodeEnd(group: EnvGroup, i: number): void {
+  onEpisodeEnd(group: AnyEnvGroup, i: number): void {
     if (group.buffers.terminated[i]) this.terminated++;
     else this.truncated++;
   }

@@ -3,8 +3,9 @@
  * range must stay inside, its nominal value and whether it takes whole numbers. Everything else
  * is derived from this table: the range and sample types and key lists, config validation,
  * sampling, `sim2real envs`, the viewer's DR panel and the docs table (a test holds
- * docs/simulation.md to it). What a parameter does to a Rapier robot is its apply function in
- * `src/sim/build/randomization.ts`, which the compiler requires for every entry here.
+ * docs/simulation.md to it). What a parameter does to a robot is the apply function of its group
+ * (`src/sim/randomization_groups.ts`, one per engine), which the compiler requires for every
+ * entry here.
  *
  * Order matters: ranges are drawn in this order at every reset and samples are packed in it
  * (`DR_KEYS`), so a new parameter goes at the end to keep seeds and saved states meaning what

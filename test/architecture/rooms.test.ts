@@ -19,6 +19,9 @@ const MAY_IMPORT: Record<string, string[]> = {
   onnx: ['robot', 'task'],
   bridge: ['onnx', 'robot', 'task'],
   rehearsal: ['bridge', 'onnx', 'sim', 'task', 'robot'],
+  cluster: ['sim', 'task', 'robot'],
+  mujoco: ['sim', 'task', 'robot'],
+  agent: ['bridge', 'onnx', 'robot', 'task'],
   viewer: ['sim', 'onnx', 'task', 'robot'],
   cli: ['*'],
   '(src)': [],
@@ -28,10 +31,11 @@ const MAY_IMPORT: Record<string, string[]> = {
 const TYPE_SEAMS: Record<string, string[]> = {
   sim: ['src/rl/rollout_source.ts'],
   onnx: ['src/rl/ppo_types.ts'],
+  cluster: ['src/rl/rollout_source.ts'],
 };
 
 /** Packages that hold a physics engine, a renderer, or a GPU: never in the robot or task rooms or on the deploy path. */
-const HEAVY = [/^@dimforge\//, /^three($|\/)/, /^webgpu$/];
+const HEAVY = [/^@dimforge\//, /^mujoco-js$/, /^three($|\/)/, /^webgpu$/];
 
 describe('import directions', () => {
   const files = sourceFiles('src', 'envs');
@@ -62,13 +66,19 @@ describe('import directions', () => {
     expect(bad).toEqual([]);
   });
 
-  it('the robot and task rooms import no physics engine, renderer or GPU package, and only src/sim/rapier.ts imports Rapier', () => {
+  it('the robot and task rooms import no physics engine, renderer or GPU package; only src/sim/rapier.ts imports Rapier, only src/mujoco/mujoco_wasm.ts MuJoCo', () => {
     const bad: string[] = [];
     for (const f of files) {
       const pk = importsOf(f).packages;
       if (['robot', 'task', 'envs'].includes(roomOf(f))) for (const p of pk) if (HEAVY.some((h) => h.test(p))) bad.push(`${f} imports ${p}`);
       if (f !== 'src/sim/rapier.ts') for (const p of pk) if (/^@dimforge\//.test(p)) bad.push(`${f} imports ${p} (load Rapier through src/sim/rapier.ts)`);
+      if (f !== 'src/mujoco/mujoco_wasm.ts') for (const p of pk) if (p === 'mujoco-js') bad.push(`${f} imports ${p} (load MuJoCo through src/mujoco/mujoco_wasm.ts)`);
     }
+    expect(bad).toEqual([]);
+  });
+
+  it('only the cluster room talks NATS (the @nats-io packages)', () => {
+    const bad = files.filter((f) => roomOf(f) !== 'cluster').flatMap((f) => importsOf(f).packages.filter((p) => p.startsWith('@nats-io/')).map((p) => `${f} imports ${p}`));
     expect(bad).toEqual([]);
   });
 

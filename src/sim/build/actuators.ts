@@ -1,6 +1,7 @@
 /**
- * The actuators of a built robot: policy actions become Rapier joint-motor settings, so the
- * solver applies every joint force as an equal and opposite pair on the two bodies.
+ * The actuators of a built robot: the engine-free actuator law (`../actuator_law.ts`) applied
+ * as Rapier joint-motor settings, so the solver applies every joint force as an equal and
+ * opposite pair on the two bodies.
  *
  * - Position control: force-based PD motor (Kp·strength·kpScale, Kd·kdScale + damping) limited
  *   to the effort.
@@ -18,7 +19,8 @@
  */
 import type { Rapier } from '../rapier.ts';
 import type { JointLimit } from '../../robot/robot_model.ts';
-import type { JointSpec, LoadedRobotSpec } from '../../robot/robot_spec.ts';
+import type { LoadedRobotSpec } from '../../robot/robot_spec.ts';
+import { ActuatorLaw } from '../actuator_law.ts';
 
 /** A revolute or prismatic impulse joint (motor and limit API). */
 export type UnitJoint = InstanceType<Rapier['UnitImpulseJoint']>;
@@ -57,18 +59,8 @@ export interface ActuatorState {
   kdScale?: number;
 }
 
-/** Commands, gains and motor settings of one robot's joints. */
-export class Actuators {
-  /** Motor strength (scale on Kp, effort limits and effort commands). */
-  strength = 1;
-  /** Viscous damping added to every actuated joint (N·m·s/rad or N·s/m). */
-  extraDamping = 0;
-  /** Scales on every joint's Kp and Kd (randomized actuator gains). */
-  kpScale = 1;
-  kdScale = 1;
-  /** Per spec joint: position target (position mode) or effort (effort mode) now in force. */
-  readonly command: Float64Array;
-  readonly positionMode: boolean;
+/** The actuator law of one robot's joints (`ActuatorLaw`) with the Rapier motor settings that apply it. */
+export class Actuators extends ActuatorLaw {
   private readonly p: ActuatorParts;
   private readonly actIndex: Int32Array;
   /** Effort mode: the target velocity and force limit last sent per spec joint (NaN: unknown). */
@@ -76,9 +68,8 @@ export class Actuators {
   private readonly sentForce: Float64Array;
 
   constructor(parts: ActuatorParts) {
+    super({ spec: parts.spec, jointLimits: parts.jointLimits, jointDamping: Float64Array.from(parts.act, (b) => parts.urdfDamping[b] as number) });
     this.p = parts;
-    this.positionMode = parts.spec.control_mode === 'position';
-    this.command = new Float64Array(parts.act.length);
     this.sentVel = new Float64Array(parts.act.length).fill(NaN);
     this.sentForce = new Float64Array(parts.act.length).fill(NaN);
     this.actIndex = new Int32Array(parts.joints.length).fill(-1);
@@ -121,64 +112,35 @@ export class Actuators {
 
   /** Position targets = `pos` clamped to the limits (position mode) or zero efforts; motors reconfigured. */
   reset(pos: ArrayLike<number>): void {
-    for (let k = 0; k < this.command.length; k++) this.command[k] = this.positionMode ? this.clampTarget(k, pos[k] as number) : 0;
+    this.resetCommands(pos);
     this.configure();
   }
 
   /** See `SimRobot.setAction`. */
   setAction(action: ArrayLike<number>): void {
-    const { spec, joints, act, jointLimits } = this.p;
-    const clip = spec.action_clip;
-    const s = this.strength;
+    this.commandAction(action);
+    const { joints, act } = this.p;
     for (let k = 0; k < this.command.length; k++) {
-      const a = action[k] as number;
-      if (!Number.isFinite(a)) throw new Error(`action[${k}] (joint ${spec.joints[k]?.name}) is ${a}`);
-      const js = spec.joints[k] as JointSpec;
-      const c = a > clip ? clip : a < -clip ? -clip : a;
-      const lim = (jointLimits[k] as JointLimit).effort * s;
-      if (this.positionMode) {
-        const target = this.clampTarget(k, js.default_pos + js.action_scale * c);
-        this.command[k] = target;
-        setMotor(joints[act[k] as number] as UnitJoint, target, this.kpOf(js), this.kdOf(js, k), lim);
-      } else {
-        const e = js.action_scale * c * s;
-        this.command[k] = e > lim ? lim : e < -lim ? -lim : e;
-        this.sendEffort(k, 0);
-      }
+      if (this.positionMode) setMotor(joints[act[k] as number] as UnitJoint, this.command[k] as number, this.kp(k), this.kd(k), this.effortLimit(k));
+      else this.sendEffort(k, 0);
     }
   }
 
   /** Effort mode with joint damping: whether `dampingStep` must run before each physics step. */
   get dampedEffort(): boolean {
     if (this.positionMode) return false;
-    for (let k = 0; k < this.command.length; k++) if (this.dampingOf(k) >= MIN_DAMPING) return true;
+    for (let k = 0; k < this.command.length; k++) if (this.damping(k) >= MIN_DAMPING) return true;
     return false;
   }
 
   /** Effort mode: re-sends every damped joint's force as effort − damping·`vel[k]`. */
   dampingStep(vel: Float64Array): void {
-    for (let k = 0; k < this.command.length; k++) if (this.dampingOf(k) >= MIN_DAMPING) this.sendEffort(k, vel[k] as number);
-  }
-
-  /** The actuator torques for joint positions/rates `pos`, `vel` (spec order), into `out`. */
-  torques(pos: Float64Array, vel: Float64Array, out: Float64Array): void {
-    if (!this.positionMode) {
-      out.set(this.command);
-      return;
-    }
-    const s = this.strength;
-    for (let k = 0; k < this.command.length; k++) {
-      const js = this.p.spec.joints[k] as JointSpec;
-      const lim = (this.p.jointLimits[k] as JointLimit).effort * s;
-      const t = this.kpOf(js) * ((this.command[k] as number) - (pos[k] as number)) - this.kdOf(js, k) * (vel[k] as number);
-      out[k] = t > lim ? lim : t < -lim ? -lim : t;
-    }
+    for (let k = 0; k < this.command.length; k++) if (this.damping(k) >= MIN_DAMPING) this.sendEffort(k, vel[k] as number);
   }
 
   /** (Re)configures every motor from the commands, gains, strength and damping now in force. */
   configure(): void {
-    const { joints, spec, jointLimits, urdfDamping, forceBased } = this.p;
-    const s = this.strength;
+    const { joints, urdfDamping, forceBased } = this.p;
     this.sentVel.fill(NaN);
     this.sentForce.fill(NaN);
     for (let b = 1; b < joints.length; b++) {
@@ -189,8 +151,7 @@ export class Actuators {
       if (k < 0) {
         setMotor(joint, 0, 0, urdfDamping[b] as number, F32_MAX);
       } else if (this.positionMode) {
-        const js = spec.joints[k] as JointSpec;
-        setMotor(joint, this.command[k] as number, this.kpOf(js), this.kdOf(js, k), (jointLimits[k] as JointLimit).effort * s);
+        setMotor(joint, this.command[k] as number, this.kp(k), this.kd(k), this.effortLimit(k));
       } else {
         this.sendEffort(k, 0);
       }
@@ -200,7 +161,7 @@ export class Actuators {
   /** Effort mode: sets spec joint `k`'s motor to apply its effort minus damping at rate `qd`. */
   private sendEffort(k: number, qd: number): void {
     const joint = this.p.joints[this.p.act[k] as number] as UnitJoint;
-    const d = this.dampingOf(k);
+    const d = this.damping(k);
     const e = (this.command[k] as number) - (d >= MIN_DAMPING ? d * qd : 0);
     const vel = e > 0 ? SAT_SPEED : e < 0 ? -SAT_SPEED : 0;
     if (vel !== this.sentVel[k]) {
@@ -212,26 +173,6 @@ export class Actuators {
       joint.setMotorMaxForce(force);
       this.sentForce[k] = force;
     }
-  }
-
-  /** Position gain in force now: Kp × motor strength × kp scale. */
-  private kpOf(js: JointSpec): number {
-    return js.kp * this.strength * this.kpScale;
-  }
-
-  /** Velocity gain in force now for spec joint `k`: Kd × kd scale, plus URDF and randomized damping. */
-  private kdOf(js: JointSpec, k: number): number {
-    return js.kd * this.kdScale + this.dampingOf(k);
-  }
-
-  /** URDF damping plus randomized extra damping of spec joint `k`. */
-  private dampingOf(k: number): number {
-    return (this.p.urdfDamping[this.p.act[k] as number] as number) + this.extraDamping;
-  }
-
-  private clampTarget(k: number, target: number): number {
-    const lim = this.p.jointLimits[k] as JointLimit;
-    return target > lim.upper ? lim.upper : target < lim.lower ? lim.lower : target;
   }
 }
 

@@ -1,14 +1,14 @@
 /**
  * `BuiltRobot`: one robot built in a shared Rapier world (see `build.ts`), implementing the
- * `SimRobot` interface tasks use. Readouts run per env per physics step, so they reuse scratch
+ * `SimRobot` interface tasks use on the engine-free `PlannedRobot`. Readouts run per env per physics step, so they reuse scratch
  * objects and call as few Rapier getters as they can (each one crosses into WASM).
  */
 import type { Collider, RigidBody, World } from '../rapier.ts';
-import type { JointLimit, Quat, RobotModel, Vec3 } from '../../robot/robot_model.ts';
+import type { Quat, RobotModel, Vec3 } from '../../robot/robot_model.ts';
 import type { LoadedRobotSpec } from '../../robot/robot_spec.ts';
 import type { DrSample } from '../../task/randomize.ts';
-import type { SimLink, SimRobot } from '../../task/sim_robot.ts';
-import type { LinkFrame, RobotPlan } from '../../robot/robot_plan.ts';
+import type { SimRobot } from '../../task/sim_robot.ts';
+import type { RobotPlan } from '../../robot/robot_plan.ts';
 import { BODY_STRIDE, J_NONE, J_PRISMATIC, J_REVOLUTE, forwardKinematics, jointState, originVelocity, type FkBody, type TreeArrays } from '../../robot/kinematics.ts';
 import { BodyStateCache, type StepClock } from './body_state.ts';
 import { Actuators, type UnitJoint } from './actuators.ts';
@@ -16,6 +16,7 @@ import { applyRandomizationTo, loadDrValues, saveDrValues, type DrState } from '
 import { qNormalize, qRotate, vCross, vSub } from '../../robot/math.ts';
 import { ContactProbe } from './contact_probe.ts';
 import { refetchParts, type RobotState } from './robot_state.ts';
+import { PlannedRobot } from '../planned_robot.ts';
 
 export type { StepClock } from './body_state.ts';
 
@@ -43,15 +44,7 @@ export interface BuiltParts {
  * reported in (-π, π] (continuous joints wrap); the base's linear velocity is that of the root
  * link's origin. Velocity limits and URDF joint friction are not simulated (see `warnings`).
  */
-export class BuiltRobot implements SimRobot {
-  readonly model: RobotModel;
-  readonly spec: LoadedRobotSpec;
-  readonly numJoints: number;
-  readonly jointLimits: readonly JointLimit[];
-  readonly links: readonly SimLink[];
-  readonly origin: Readonly<Vec3>;
-  /** Things built differently from the URDF (tiny masses, unsimulated friction…): one line each. */
-  readonly warnings: readonly string[];
+export class BuiltRobot extends PlannedRobot implements SimRobot {
   /**
    * The Rapier bodies, `links` order (for the viewer). Remove them with `dispose()` only. The
    * arrays stay the same, but `rebind` replaces their elements.
@@ -61,13 +54,6 @@ export class BuiltRobot implements SimRobot {
   readonly colliders: readonly (readonly Collider[])[];
   /** The joint attaching each body to its parent (null for the root), `links` order. */
   readonly joints: readonly (UnitJoint | null)[];
-  /** Name of the joint attaching each body to its parent ('' for the root), `links` order. */
-  readonly movableJointNames: readonly string[];
-  /**
-   * Every built URDF link's frame: its body and pose in the body frame (a body's frame has the
-   * root's orientation at the zero pose, so it differs from its link's frame by a rotation).
-   */
-  readonly linkFrames: ReadonlyMap<string, LinkFrame>;
 
   private world: World;
   /** The arrays behind `bodies`, `colliders` and `joints` (`rebind` refills them). */
@@ -80,36 +66,24 @@ export class BuiltRobot implements SimRobot {
   private readonly state: BodyStateCache;
   /** `state.st`: BODY_STRIDE numbers per body. */
   private readonly st: Float64Array;
-  private readonly act: Int32Array;
-  private readonly actuators: Actuators;
+  protected readonly actuators: Actuators;
   /** Effort mode with joint damping: prePhysicsStep refreshes the damping force. */
   private dampedEffort = false;
   private readonly dr: DrState;
   private readonly js = new Float64Array(2);
-  private readonly tqPos: Float64Array;
-  private readonly tqVel: Float64Array;
-  private readonly qAll: Float64Array;
-  private readonly qdAll: Float64Array;
   private readonly sv = { x: 0, y: 0, z: 0 };
   private readonly sq = { x: 0, y: 0, z: 0, w: 1 };
   private readonly contacts: ContactProbe;
   private disposed = false;
 
   constructor(parts: BuiltParts) {
+    super(parts.model, parts.spec, parts.plan, parts.origin);
     const { plan, spec } = parts;
-    const n = plan.bodies.length;
     this.world = parts.world;
-    this.model = parts.model;
-    this.spec = spec;
-    this.origin = [...parts.origin];
     this.parts = parts;
     this.bodies = parts.bodies;
     this.colliders = parts.colliders;
     this.joints = parts.joints;
-    this.warnings = [...plan.warnings];
-    this.links = plan.bodies.map((b) => ({ name: b.name, mergedLinks: [...b.mergedLinks], massKg: b.mass.massKg }));
-    this.movableJointNames = plan.bodies.map((b) => b.joint?.name ?? '');
-    this.linkFrames = plan.linkFrames;
     this.namedFrame = Float64Array.from(plan.bodies.flatMap((b) => {
       const f = plan.linkFrames.get(b.name);
       return f === undefined ? [0, 0, 0, 0, 0, 0, 1] : [...f.pose.p, ...f.pose.q];
@@ -122,15 +96,8 @@ export class BuiltRobot implements SimRobot {
       com: Float64Array.from(plan.bodies.flatMap((b) => b.mass.com)),
     };
     this.dynamic = plan.bodies.map((_, i) => i > 0 || !plan.rootFixed);
-    this.qAll = new Float64Array(n);
-    this.qdAll = new Float64Array(n);
-    this.act = Int32Array.from(plan.actuatedBodies);
-    this.numJoints = this.act.length;
-    this.jointLimits = plan.actuatedBodies.map((b) => ({ ...(plan.bodies[b]?.joint?.limit as JointLimit) }));
     this.state = new BodyStateCache((i) => this.body(i), this.tree, this.act, this.dynamic, parts.clock);
     this.st = this.state.st;
-    this.tqPos = new Float64Array(this.numJoints);
-    this.tqVel = new Float64Array(this.numJoints);
     this.actuators = new Actuators({
       spec, joints: this.joints, act: this.act, jointLimits: this.jointLimits, forceBased: parts.forceBased,
       urdfDamping: Float64Array.from(plan.bodies, (b) => b.joint?.damping ?? 0),
@@ -207,22 +174,10 @@ export class BuiltRobot implements SimRobot {
     out[6] = w * bw - x * bx - y * by - z * bz;
   }
 
-  linkIndex(name: string): number {
-    return this.linkFrames.get(name)?.body ?? -1;
-  }
-
   // -- state setting
 
   setJoints(pos: ArrayLike<number>, vel: ArrayLike<number>): void {
-    this.qAll.fill(0);
-    this.qdAll.fill(0);
-    for (let k = 0; k < this.numJoints; k++) {
-      const p = pos[k] as number;
-      const v = vel[k] as number;
-      if (!Number.isFinite(p) || !Number.isFinite(v)) throw new Error(`setJoints: joint ${k} (${this.spec.joints[k]?.name}) got position ${p}, velocity ${v}`);
-      this.qAll[this.act[k] as number] = p;
-      this.qdAll[this.act[k] as number] = v;
-    }
+    this.takeJoints(pos, vel);
     if (this.dynamic[0]) this.state.refresh(0);
     this.applyState(this.rootState());
     this.actuators.reset(pos);
@@ -233,21 +188,15 @@ export class BuiltRobot implements SimRobot {
    * `movableJointNames` (index 0 ignored): how tasks reset passive joints.
    */
   setAllJoints(pos: ArrayLike<number>, vel: ArrayLike<number>): void {
-    for (let b = 1; b < this.bodies.length; b++) {
-      const p = pos[b] as number;
-      const v = vel[b] as number;
-      if (!Number.isFinite(p) || !Number.isFinite(v)) throw new Error(`setAllJoints: joint "${this.movableJointNames[b]}" got position ${p}, velocity ${v}`);
-      this.qAll[b] = p;
-      this.qdAll[b] = v;
-    }
+    this.takeAllJoints(pos, vel);
     if (this.dynamic[0]) this.state.refresh(0);
     this.applyState(this.rootState());
-    this.actuators.reset(Array.from(this.act, (b) => this.qAll[b] as number));
+    this.actuators.reset(this.actuatedPositions());
   }
 
   setBase(pos: Readonly<Vec3>, quat: readonly [number, number, number, number], linVel: Readonly<Vec3>, angVel: Readonly<Vec3>): void {
     if (!this.dynamic[0]) return;
-    for (const x of [...pos, ...quat, ...linVel, ...angVel]) if (!Number.isFinite(x)) throw new Error(`setBase: non-finite value ${x}`);
+    this.checkBase(pos, quat, linVel, angVel);
     this.readAllJoints(this.qAll, this.qdAll);
     const o = this.origin;
     this.applyState({ p: [pos[0] + o[0], pos[1] + o[1], pos[2] + o[2]], q: qNormalize([...quat]), v: [...linVel], w: [...angVel] });
@@ -290,16 +239,6 @@ export class BuiltRobot implements SimRobot {
     if (!this.dampedEffort) return;
     this.readJoints(this.tqPos, this.tqVel);
     this.actuators.dampingStep(this.tqVel);
-  }
-
-  readTorques(out: Float64Array): void {
-    if (this.actuators.positionMode) this.readJoints(this.tqPos, this.tqVel);
-    this.actuators.torques(this.tqPos, this.tqVel, out);
-  }
-
-  /** Position targets (position mode) or effort commands (effort mode) now in force, spec order. */
-  readCommands(out: Float64Array): void {
-    out.set(this.actuators.command);
   }
 
   inContact(i: number): boolean {

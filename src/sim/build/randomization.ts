@@ -1,13 +1,14 @@
 /**
- * Domain randomization of a built robot: one apply function per parameter declared in
- * `src/task/randomization_params.ts` (the compiler holds the table below to exactly the declared
- * parameters), always relative to the nominal robot, so the nominal sample reproduces the
- * un-randomized robot exactly. Latency, observation noise and pushes are read from the sample
- * by the env group as it steps.
+ * Domain randomization of a built robot: one apply function per group of the parameters declared
+ * in `src/task/randomization_params.ts` (`../randomization_groups.ts` holds which parameter is in
+ * which group, for every engine), always relative to the nominal robot, so the nominal sample
+ * reproduces the un-randomized robot exactly. Latency, observation noise and pushes are read from
+ * the sample by the env group as it steps.
  */
 import type { Collider, RigidBody, World } from '../rapier.ts';
 import type { Vec3 } from '../../robot/robot_model.ts';
-import { checkSample, type DrParam, type DrSample } from '../../task/randomize.ts';
+import type { DrSample } from '../../task/randomize.ts';
+import { applyOrder, applySample, type ApplyFn } from '../randomization_groups.ts';
 import type { RobotPlan } from '../../robot/robot_plan.ts';
 import type { Actuators } from './actuators.ts';
 
@@ -71,22 +72,19 @@ export interface DrTarget {
   actuators: Actuators;
 }
 
-/** Sets one parameter's sampled value on a robot. */
-export type ApplyFn = (t: DrTarget, s: DrSample) => void;
+const applyMasses: ApplyFn<DrTarget> = (t, s) => setMasses(t.dr, s.mass_scale, s.added_base_mass_kg);
 
-const applyMasses: ApplyFn = (t, s) => setMasses(t.dr, s.mass_scale, s.added_base_mass_kg);
-
-const applyFriction: ApplyFn = ({ dr }, s) => {
+const applyFriction: ApplyFn<DrTarget> = ({ dr }, s) => {
   if (s.friction !== dr.friction) for (const cs of dr.colliders) for (const c of cs) c.setFriction(s.friction);
   dr.friction = s.friction;
 };
 
-const applyRestitution: ApplyFn = ({ dr }, s) => {
+const applyRestitution: ApplyFn<DrTarget> = ({ dr }, s) => {
   if (s.restitution !== dr.restitution) for (const cs of dr.colliders) for (const c of cs) c.setRestitution(s.restitution);
   dr.restitution = s.restitution;
 };
 
-const applyGravity: ApplyFn = ({ dr }, s) => {
+const applyGravity: ApplyFn<DrTarget> = ({ dr }, s) => {
   // in f32, as Rapier applies gravity: a new world reports the f64 it was created with, one
   // restored from a snapshot only its f32, and both must give the same force (0 when nominal)
   const g = dr.world.gravity;
@@ -96,7 +94,7 @@ const applyGravity: ApplyFn = ({ dr }, s) => {
 };
 
 /** Motor strength, extra damping and the PD gain scales (Isaac Lab's actuator-gain events), then the motors once. */
-const applyActuators: ApplyFn = ({ actuators }, s) => {
+const applyActuators: ApplyFn<DrTarget> = ({ actuators }, s) => {
   actuators.strength = s.motor_strength;
   actuators.extraDamping = s.joint_damping;
   actuators.kpScale = s.kp_scale;
@@ -104,38 +102,12 @@ const applyActuators: ApplyFn = ({ actuators }, s) => {
   actuators.configure();
 };
 
-/** The env group reads these from the sample as it steps (latency queue, observation noise, push timer): nothing to set on the robot. */
-const readByEnvGroup: ApplyFn = () => {};
-
-/**
- * How each declared parameter reaches a Rapier robot, in the order they are applied (masses
- * before gravity: its force scales with them). Parameters applied together share a function,
- * which runs once per sample.
- */
-const APPLY = {
-  mass_scale: applyMasses,
-  added_base_mass_kg: applyMasses,
-  friction: applyFriction,
-  restitution: applyRestitution,
-  gravity: applyGravity,
-  gravity_tilt_deg: applyGravity,
-  joint_damping: applyActuators,
-  motor_strength: applyActuators,
-  latency_steps: readByEnvGroup,
-  obs_noise: readByEnvGroup,
-  push_interval_s: readByEnvGroup,
-  push_velocity: readByEnvGroup,
-  kp_scale: applyActuators,
-  kd_scale: applyActuators,
-} satisfies Record<DrParam, ApplyFn>;
-
-/** The distinct apply functions, in table order. */
-const APPLY_ONCE: readonly ApplyFn[] = [...new Set<ApplyFn>(Object.values(APPLY))];
+/** The groups in the order they run (`../randomization_groups.ts`). */
+const APPLY_ORDER = applyOrder<DrTarget>({ masses: applyMasses, friction: applyFriction, restitution: applyRestitution, gravity: applyGravity, actuators: applyActuators });
 
 /** Applies sample `s` to a robot; a value outside its declared limits is an error naming the key. */
 export function applyRandomizationTo(t: DrTarget, s: DrSample): void {
-  checkSample(s);
-  for (const apply of APPLY_ONCE) apply(t, s);
+  applySample(APPLY_ORDER, t, s);
 }
 
 /**

@@ -28,6 +28,12 @@ export interface VecEnvConfig {
   /** Robot contract (JSON path) to run the task on instead of its own (`--robot`). */
   robot?: string;
   numEnvs: number;
+  /**
+   * Global index of the first env (default 0): this vec env holds env slots
+   * [firstEnvIndex, firstEnvIndex + numEnvs) of a larger run (one group of a cluster run), whose
+   * seeds and RNG streams are those of the slots, wherever they run.
+   */
+  firstEnvIndex?: number;
   /** Worker threads (default 1); envs are split into contiguous, near-equal blocks. */
   numWorkers?: number;
   seed?: number;
@@ -115,6 +121,8 @@ export class VecEnv implements RolloutSource {
   /** The task's robot contract (joint order, control period, decimation). */
   readonly robotSpec: LoadedRobotSpec;
   readonly numEnvs: number;
+  /** Global index of the first env (see `VecEnvConfig.firstEnvIndex`). */
+  readonly firstEnvIndex: number;
   readonly numWorkers: number;
   readonly seed: number;
   readonly dims: EnvDims;
@@ -131,6 +139,7 @@ export class VecEnv implements RolloutSource {
     this.task = task;
     this.robotSpec = loadRobotSpec(task.robot);
     this.numEnvs = cfg.numEnvs;
+    this.firstEnvIndex = cfg.firstEnvIndex;
     this.numWorkers = cfg.numWorkers;
     this.seed = cfg.seed;
     this.dr = dr;
@@ -141,7 +150,9 @@ export class VecEnv implements RolloutSource {
     let first = 0;
     for (let w = 0; w < cfg.numWorkers; w++) {
       const n = Math.floor(cfg.numEnvs / cfg.numWorkers) + (w < cfg.numEnvs % cfg.numWorkers ? 1 : 0);
-      const init: WorkerInit = { task: location, numEnvs: n, firstEnvIndex: first, seed: cfg.seed, dr, buffers: this.buffers, dims: this.dims };
+      const init: WorkerInit = {
+        task: location, numEnvs: n, firstEnvIndex: cfg.firstEnvIndex + first, bufferRow: first, seed: cfg.seed, dr, buffers: this.buffers, dims: this.dims,
+      };
       this.workers.push(new WorkerHandle(w, init));
       first += n;
     }
@@ -154,8 +165,10 @@ export class VecEnv implements RolloutSource {
     if (!Number.isInteger(cfg.numEnvs) || cfg.numEnvs < 1) throw new Error(`envs: must be a positive integer, got ${cfg.numEnvs}`);
     if (!Number.isInteger(numWorkers) || numWorkers < 1) throw new Error(`workers: must be a positive integer, got ${numWorkers}`);
     if (numWorkers > cfg.numEnvs) throw new Error(`workers: ${numWorkers} workers for ${cfg.numEnvs} envs (need at least one env per worker)`);
+    const firstEnvIndex = cfg.firstEnvIndex ?? 0;
+    if (!Number.isInteger(firstEnvIndex) || firstEnvIndex < 0) throw new Error(`firstEnvIndex: must be a non-negative integer, got ${firstEnvIndex}`);
     const dr = effectiveRanges(task.dr, { randomize: cfg.randomize ?? true, overrides: cfg.dr ?? {} });
-    const env = new VecEnv(task, location, { numEnvs: cfg.numEnvs, numWorkers, seed: cfg.seed ?? 0 }, dr);
+    const env = new VecEnv(task, location, { numEnvs: cfg.numEnvs, firstEnvIndex, numWorkers, seed: cfg.seed ?? 0 }, dr);
     try {
       await Promise.all(env.workers.map((w) => w.ready));
     } catch (e) {
@@ -195,7 +208,7 @@ export class VecEnv implements RolloutSource {
     return (performance.now() - t0) / 1000;
   }
 
-  /** What env `i` got at its last reset. */
+  /** What env `i` (counted from this vec env's first) got at its last reset. */
   drSample(i: number): DrSample {
     if (!(i >= 0 && i < this.numEnvs)) throw new Error(`env index ${i} out of range (0–${this.numEnvs - 1})`);
     return unpackSample(this.buffers.drSamples, i * DR_KEYS.length);
@@ -234,6 +247,8 @@ export class VecEnv implements RolloutSource {
   private stateHeader(): VecEnvHeader {
     return {
       task: this.task.name, robot: this.robotSpec.name, numEnvs: this.numEnvs, numWorkers: this.numWorkers,
+      // only a vec env of a run's later slots says where they start: states saved before it existed still load
+      ...(this.firstEnvIndex !== 0 ? { firstEnvIndex: this.firstEnvIndex } : {}),
       seed: this.seed, dims: { ...this.dims }, dr: copyRanges(this.dr),
     };
   }

@@ -9,10 +9,13 @@ export interface WorkerInit {
   /** The module a worker loads its task from. */
   task: TaskLocation;
   numEnvs: number;
+  /** Global index of the worker's first env (its seeds and RNG streams). */
   firstEnvIndex: number;
+  /** The worker's first row in `buffers`. */
+  bufferRow: number;
   seed: number;
   dr: DomainRandomization;
-  /** The whole vec env's shared buffers; the worker uses rows [firstEnvIndex, +numEnvs). */
+  /** The whole vec env's shared buffers; the worker uses rows [bufferRow, +numEnvs). */
   buffers: EnvBuffers;
   dims: EnvDims;
 }

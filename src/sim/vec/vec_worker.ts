@@ -21,7 +21,7 @@ const fail = (id: number, e: unknown) =>
 let group: EnvGroup;
 try {
   const task = await loadTask(init.task);
-  const buffers = sliceBuffers(init.buffers, init.firstEnvIndex, init.numEnvs, init.dims);
+  const buffers = sliceBuffers(init.buffers, init.bufferRow, init.numEnvs, init.dims);
   group = await EnvGroup.create({ task, numEnvs: init.numEnvs, firstEnvIndex: init.firstEnvIndex, seed: init.seed, dr: init.dr, buffers });
   reply({ id: 0, type: 'ready' });
 } catch (e) {
