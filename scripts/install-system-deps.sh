@@ -4,9 +4,11 @@
 #   vulkan   Mesa 25 lavapipe (a CPU Vulkan driver) from bookworm-backports, so WebGPU (Dawn)
 #            finds an adapter on machines without a GPU (Mesa 22 from bookworm does not work)
 #   browser  Debian's Chromium, for the viewer's browser tests (driven by playwright-core)
-# Usage: scripts/install-system-deps.sh [vulkan] [browser]   (no argument: all parts)
+#   nats     Debian's nats-server (JetStream, key-value and object store), for the cluster's tests
+#            and for `sim2real train --cluster` (docs/cluster.md)
+# Usage: scripts/install-system-deps.sh [vulkan] [browser] [nats]   (no argument: all parts)
 set -euo pipefail
-parts=("$@"); [[ ${#parts[@]} -gt 0 ]] || parts=(vulkan browser)
+parts=("$@"); [[ ${#parts[@]} -gt 0 ]] || parts=(vulkan browser nats)
 export DEBIAN_FRONTEND=noninteractive
 as_root() { if [[ $(id -u) == 0 ]]; then "$@"; else sudo "$@"; fi; }
 updated=0
@@ -37,6 +39,12 @@ for part in "${parts[@]}"; do
       as_root apt-get install -y -qq chromium >/dev/null
       echo "install-system-deps: browser: $(chromium --version 2>/dev/null)"
       ;;
-    *) echo "install-system-deps: unknown part '$part' (known: vulkan browser)" >&2; exit 2 ;;
+    nats)
+      if command -v nats-server >/dev/null; then echo "install-system-deps: nats: nats-server $(nats-server --version 2>/dev/null | awk '{print $2}')"; continue; fi
+      apt_update
+      as_root apt-get install -y -qq nats-server >/dev/null
+      echo "install-system-deps: nats: nats-server $(nats-server --version 2>/dev/null | awk '{print $2}')"
+      ;;
+    *) echo "install-system-deps: unknown part '$part' (known: vulkan browser nats)" >&2; exit 2 ;;
   esac
 done

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolveTask } from '../../envs/index.ts';
 import { resolveTrainConfig, type TrainConfig } from '../rl/config.ts';
-import { OnPolicyRunner } from '../rl/runner.ts';
+import { OnPolicyRunner, type IterationMetrics } from '../rl/runner.ts';
 import { VecEnv } from '../sim/vec/vec_env.ts';
-import { asUsageAsync, nonNegativeInt, positiveInt, printJson, say, UsageError } from './common.ts';
+import { asUsageAsync, nonNegativeInt, nonNegativeNumber, positiveInt, printJson, say, UsageError } from './common.ts';
 import { collectSet, configLayers, reservedPath, TRAIN_SHAPE } from './overrides.ts';
 import { chooseBackend } from './backend_choice.ts';
 import { createProgress, type Progress } from './progress.ts';
@@ -15,9 +15,12 @@ import { writeRunPolicy } from './export.ts';
 import { taskOnRobot } from '../task/task_registry.ts';
 import { robotCopy, type RobotCopy } from '../robot/robot_files.ts';
 import { ROBOT_OPTION_HELP, robotRecord, runRobotFile, writeRobotCopy } from './robot_option.ts';
+import { addClusterAuthOptions, checkClusterOnly, clusterConnection, clusterVersion, type ClusterOpts } from './cluster_options.ts';
+import type { RolloutSource, SourceMetrics } from '../rl/rollout_source.ts';
+import type { ClusterLink } from '../cluster/learner_link.ts';
 
 /** The options of `sim2real train`, as commander parses them. */
-export interface TrainOpts {
+export interface TrainOpts extends ClusterOpts {
   env?: string;
   robot?: string;
   config?: string;
@@ -33,10 +36,16 @@ export interface TrainOpts {
   randomize: boolean;
   tensorboard?: boolean;
   json?: boolean;
+  localWorkers?: number;
+  hostTimeout?: number;
+  iterationDeadline?: number;
 }
 
+/** Options that only go with `--cluster`. */
+const CLUSTER_ONLY = ['localWorkers', 'tokenFile', 'creds', 'tlsCa', 'hostTimeout', 'iterationDeadline'];
+
 export function trainCommand(): Command {
-  return new Command('train')
+  const cmd = new Command('train')
     .description('Train a policy with PPO; writes config.json, metrics.jsonl and checkpoints/ into the run directory.')
     .option('--env <name>', 'task name or task module path')
     .option('--robot <file.json>', `${ROBOT_OPTION_HELP}; copied into the run directory`)
@@ -53,25 +62,40 @@ export function trainCommand(): Command {
     .option('--no-randomize', 'train without domain randomization')
     .option('--tensorboard', 'also write TensorBoard event files')
     .option('--json', 'print a JSON summary on stdout at the end')
-    .addHelpText('after', '\nExamples:\n  sim2real train --env cartpole\n  sim2real train --env pendulum --steps 300000 --set ppo.learning_rate=3e-4 --out runs/pend\n  sim2real train --resume runs/pend --steps 500000\n  sim2real train --env quadruped --robot robots/anymal_c.json --out runs/anymal')
+    .option('--cluster <url>', 'step the envs on rollout hosts (sim2real worker) through this nats-server, nats://HOST:4222 (docs/cluster.md); --workers is then the env groups, by default the workers of the hosts present plus --local-workers')
+    .option('--local-workers <n>', 'with --cluster: worker threads of this process that step env groups too (default 0)', nonNegativeInt('--local-workers'))
+    .option('--host-timeout <s>', 'with --cluster: a host silent this many seconds is lost (default 5)', positiveSeconds('--host-timeout'))
+    .option('--iteration-deadline <s>', 'with --cluster: the longest a host may hold an iteration up after the others answered, in seconds, before its env groups move (default 60)', positiveSeconds('--iteration-deadline'));
+  return addClusterAuthOptions(cmd, 'with --cluster: ')
+    .addHelpText('after', '\nExamples:\n  sim2real train --env cartpole\n  sim2real train --env pendulum --steps 300000 --set ppo.learning_rate=3e-4 --out runs/pend\n  sim2real train --resume runs/pend --steps 500000\n  sim2real train --env quadruped --robot robots/anymal_c.json --out runs/anymal\n  sim2real train --env quadruped --cluster nats://10.0.0.1:4222 --token-file ~/.sim2real/token --local-workers 2')
     .action(async (o: TrainOpts) => {
-      const { config, outDir, resume, robot } = await asUsageAsync(() => planTrainRun(o));
+      checkClusterOnly(o as TrainOpts & Record<string, unknown>, CLUSTER_ONLY);
+      const planned = await asUsageAsync(() => planTrainRun(o));
+      const { outDir, resume, robot } = planned;
+      const link = o.cluster !== undefined ? await openCluster(o) : null;
+      const config = link && !resume && (o.workers === undefined || o.workers === 'auto') ? await clusterGroups(link, planned.config, o.localWorkers ?? 0) : planned.config;
       const backend = await chooseBackend(o.backend);
       const total = config.ppo.total_iterations;
       let progress: Progress | undefined;
+      let sourceMade = false;
       const runner = await asUsageAsync(() => OnPolicyRunner.create({
         config, backend, outDir, resume, initFrom: o.initFrom, onNotice: say,
         // after the run directory is locked and checked: the robot's copy, then the envs on it
-        createSource: (cfg) => {
+        createSource: async (cfg) => {
           if (robot && !resume) writeRobotCopy(outDir, robot);
-          return trainingEnvs(cfg, runRobotFile(outDir, cfg.robot));
+          sourceMade = true;
+          return link ? clusterEnvs(link, cfg, o, runRobotFile(outDir, cfg.robot)) : trainingEnvs(cfg, runRobotFile(outDir, cfg.robot));
         },
-        onIteration: (m) => progress?.update(m.iteration, {
-          return: m.mean_return, steps: m.env_steps, 'steps/s': m.steps_per_s,
-        }),
-      }));
-      // a resumed run's ETA counts only this session's iterations
-      progress = createProgress(`train ${config.env}`, total, 'iterations', { start: runner.iteration });
+        onIteration: (m, extra) => {
+          if (link) sayIteration(m, extra, total);
+          progress?.update(m.iteration, { return: m.mean_return, steps: m.env_steps, 'steps/s': m.steps_per_s });
+        },
+      })).catch(async (e: unknown) => {
+        if (link && !sourceMade) await link.close();
+        throw e;
+      });
+      // a resumed run's ETA counts only this session's iterations; a cluster run prints a line per iteration instead
+      progress = link ? { update: () => undefined, stop: () => undefined } : createProgress(`train ${config.env}`, total, 'iterations', { start: runner.iteration });
       let interrupts = 0;
       const onSigint = () => {
         if (++interrupts > 1) process.exit(130);
@@ -111,6 +135,61 @@ export function trainingEnvs(config: TrainConfig, robot?: string): Promise<VecEn
     task: config.env, ...(robot !== undefined ? { robot } : {}), numEnvs: config.ppo.num_envs, numWorkers: config.num_workers,
     seed: config.seed, dr: { ...config.dr }, randomize: true,
   });
+}
+
+/** Parses a number of seconds above zero, naming the option on failure. */
+function positiveSeconds(name: string): (v: string) => number {
+  return (v: string) => {
+    const x = nonNegativeNumber(name)(v);
+    if (x === 0) throw new UsageError(`${name}: expected a number of seconds above 0, got "${v}"`);
+    return x;
+  };
+}
+
+/** Connects the learner to the cluster (`--cluster`), waiting for the cluster's lease. */
+async function openCluster(o: TrainOpts): Promise<ClusterLink> {
+  const connection = clusterConnection(o);
+  const { ClusterLink } = await import('../cluster/learner_link.ts');
+  return asUsageAsync(() => ClusterLink.open({
+    connection, version: clusterVersion(), log: say, ...(o.hostTimeout !== undefined ? { hostTimeoutMs: o.hostTimeout * 1000 } : {}),
+  }));
+}
+
+/**
+ * A new cluster run's worker groups when `--workers` does not say: the workers of the hosts
+ * present (this learner's version) plus the local ones, at most one group per env.
+ */
+async function clusterGroups(link: ClusterLink, config: TrainConfig, localWorkers: number): Promise<TrainConfig> {
+  const ours = () => link.liveHosts().filter((h) => h.version === link.cfg.version);
+  if (ours().length === 0 && localWorkers === 0) {
+    say(`cluster: waiting for rollout hosts (start them: sim2real worker --cluster ${link.cfg.connection.url} …; docs/cluster.md)`);
+    while (ours().length === 0) await new Promise((r) => setTimeout(r, link.heartbeatMs));
+    // the first host seen: give the others started with it a moment to say hello too
+    await link.discover(1000);
+  }
+  const hosts = ours();
+  const offered = hosts.reduce((n, h) => n + h.workers, 0) + localWorkers;
+  const groups = Math.min(config.ppo.num_envs, MAX_WORKERS, Math.max(1, offered));
+  say(`cluster: ${hosts.length} host${hosts.length === 1 ? '' : 's'} present (${hosts.map((h) => `${h.name}: ${h.workers}`).join(', ') || 'none yet'}), ${localWorkers} local workers: ${groups} env group${groups === 1 ? '' : 's'} (give --workers to choose)`);
+  return { ...config, num_workers: groups };
+}
+
+/** The envs of a cluster run: the run's worker groups over the hosts (and local workers) of `link`. */
+async function clusterEnvs(link: ClusterLink, config: TrainConfig, o: TrainOpts, robot?: string): Promise<RolloutSource> {
+  const { ClusterSource } = await import('../cluster/cluster_source.ts');
+  return ClusterSource.create(link, {
+    task: config.env, ...(robot !== undefined ? { robot } : {}), numEnvs: config.ppo.num_envs, numGroups: config.num_workers, seed: config.seed,
+    dr: { ...config.dr }, localWorkers: o.localWorkers ?? 0, iterationDeadlineMs: (o.iterationDeadline ?? 60) * 1000, log: say,
+  });
+}
+
+/** A cluster run's line per iteration: who took part, each stage's time, and any faults. */
+function sayIteration(m: IterationMetrics, c: SourceMetrics, total: number): void {
+  const n = (k: string) => c[k] ?? 0;
+  const ret = m.mean_return === null ? '–' : m.mean_return.toFixed(1);
+  const faults = n('cluster_faults') + n('cluster_rejected_chunks') > 0
+    ? `; ${n('cluster_faults')} host${n('cluster_faults') === 1 ? '' : 's'} lost, ${n('cluster_envs_reset')} envs reset, ${n('cluster_lost_env_steps')} env-steps lost, ${n('cluster_rejected_chunks')} chunks rejected` : '';
+  say(`iteration ${m.iteration}/${total}: ${n('cluster_hosts')} host${n('cluster_hosts') === 1 ? '' : 's'}, ${n('cluster_envs_remote') + n('cluster_envs_local')} envs (${n('cluster_envs_local')} local); collect ${(m.time_env_s + m.time_policy_s).toFixed(2)} s (transfer ${n('cluster_time_transfer_s').toFixed(2)} s), update ${m.time_update_s.toFixed(2)} s; return ${ret}, ${m.steps_per_s.toFixed(0)} steps/s${faults}`);
 }
 
 /**

@@ -41,6 +41,9 @@ export interface RolloutStep {
   readonly episodeLength: Int32Array;
 }
 
+/** Numbers a source adds to each metrics row, under keys of its own (`cluster_hosts`), never the runner's. */
+export type SourceMetrics = Readonly<Record<string, number>>;
+
 /**
  * N environments stepped in lockstep by the learner's actions, with auto-reset. A source is
  * ready to step when handed to the runner (its observations are those of a reset, or of a loaded
@@ -67,4 +70,15 @@ export interface RolloutSource {
   loadState(state: unknown): Promise<void>;
   /** Releases what the source holds (threads, connections, files); it cannot step afterwards. */
   close(): Promise<void>;
+  /**
+   * Optional. Called before each rollout with the number of iterations done so far: a source
+   * spread over machines tags its messages with it, and moves envs between machines here, between
+   * rollouts, where nothing is in flight.
+   */
+  beginIteration?(iteration: number): Promise<void>;
+  /**
+   * Optional. Numbers about the rollout just collected, for its metrics row (hosts taking part,
+   * transfer time, envs lost to faults); read once per iteration, after the rollout.
+   */
+  iterationMetrics?(): SourceMetrics;
 }

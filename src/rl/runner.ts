@@ -16,7 +16,7 @@ import { TensorBoardWriter } from './tensorboard.ts';
 import { entryKind, writeFileAtomic } from './atomic_file.ts';
 import { RunLock } from './run_lock.ts';
 import { configHash, type TrainConfig } from './config.ts';
-import type { RolloutSource, RolloutStep } from './rollout_source.ts';
+import type { RolloutSource, RolloutStep, SourceMetrics } from './rollout_source.ts';
 
 /** What the runner keeps between iterations besides the trainer and the envs. */
 interface RunnerCounters {
@@ -74,8 +74,8 @@ export interface RunnerOptions {
   resume?: boolean;
   /** Start from the weights (and observation statistics) of this run's latest checkpoint. */
   initFrom?: string;
-  /** Called after each iteration (progress display). */
-  onIteration?: (m: IterationMetrics) => void;
+  /** Called after each iteration (progress display), with what the source added to the row (`RolloutSource.iterationMetrics`). */
+  onIteration?: (m: IterationMetrics, source: SourceMetrics) => void;
   /** One-line notices for the user: a stale lock taken over, a run started over. */
   onNotice?: (line: string) => void;
 }
@@ -100,7 +100,7 @@ export class OnPolicyRunner {
     private readonly lock: RunLock,
     /** Whether this run started over in a directory whose run stopped before its first checkpoint. */
     readonly startedOver: boolean,
-    private readonly onIteration?: (m: IterationMetrics) => void,
+    private readonly onIteration?: (m: IterationMetrics, source: SourceMetrics) => void,
   ) {
     const n = source.numEnvs * source.dims.numTerms;
     if (counters.episodeTermSums?.length !== n) counters.episodeTermSums = new Float64Array(n);
@@ -184,6 +184,10 @@ export class OnPolicyRunner {
     while (c.iteration < end && !this.stopRequested) {
       const t0 = performance.now();
       this.stage = { env: 0, policy: 0, update: 0 };
+      if (this.source.beginIteration) {
+        await this.source.beginIteration(c.iteration);
+        this.stage.env += (performance.now() - t0) / 1000;
+      }
       const finished = await this.rollout();
       const t1 = performance.now();
       const stats = await this.ppo.update();
@@ -194,8 +198,9 @@ export class OnPolicyRunner {
       c.wallTimeS += seconds;
       c.nonfiniteInARow = stats.nonfinite ? c.nonfiniteInARow + 1 : 0;
       const m = this.row(stats, finished, seconds);
-      this.metrics.write(m);
-      this.onIteration?.(m);
+      const extra = sourceMetrics(this.source, m);
+      this.metrics.write({ ...m, ...extra });
+      this.onIteration?.(m, extra);
       if (c.nonfiniteInARow >= cfg.max_nonfinite_updates) {
         throw new Error(`stopped: ${c.nonfiniteInARow} updates in a row produced NaN/Inf and were rolled back (iteration ${c.iteration}); the last good checkpoint is in ${path.join(this.outDir, 'checkpoints')}. Lower ppo.learning_rate or check the env's observations.`);
       }
@@ -334,6 +339,12 @@ function checkSource(source: RolloutSource, cfg: TrainConfig): void {
   for (const [name, names, width] of widths) {
     if (names !== width) throw new Error(`rollout source names ${names} ${name} for rows of ${width}`);
   }
+}
+
+/** What the source adds to metrics row `m` (keys the row already has are left out). */
+function sourceMetrics(source: RolloutSource, m: IterationMetrics): SourceMetrics {
+  const extra = source.iterationMetrics?.() ?? {};
+  return Object.fromEntries(Object.entries(extra).filter(([key]) => !Object.hasOwn(m, key)));
 }
 
 /** `--init-from`: copies parameters and observation statistics, nothing else. */
