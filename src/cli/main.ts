@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   keys: async () => (await import('./keys.ts')).keysCommand(),
   push: async () => (await import('./push.ts')).pushCommand(),
   robot: async () => (await import('./robot.ts')).robotCommand(),
+  calibrate: async () => (await import('./calibrate.ts')).calibrateCommand(),
   urdf: async () => (await import('./urdf.ts')).urdfCommand(),
   bench: async () => (await import('./bench.ts')).benchCommand(),
 };

@@ -28,6 +28,7 @@ interface RobotOpts {
   encoding: string;
   token?: string;
   ca?: string;
+  record?: string;
   json?: boolean;
 }
 
@@ -47,6 +48,7 @@ export function robotCommand(): Command {
     .option('--encoding <e>', 'observation encoding: binary or json', 'binary')
     .option('--token <t>', 'bridge token')
     .option('--ca <pem>', 'CA certificate to trust for wss:// (a self-signed bridge certificate)')
+    .option('--record <file.rec>', 'record each episode (observations, actions, motor commands and the state to replay from) for sim2real calibrate')
     .option('--json', 'print one JSON object on stdout')
     .addHelpText('after', [
       '\nExamples:',
@@ -54,6 +56,7 @@ export function robotCommand(): Command {
       '  sim2real robot --env cartpole --connect ws://127.0.0.1:9090 --rate-hz 50 --shift latency_steps=2',
       '  sim2real robot --env quadruped --robot robots/a1.json --connect ws://127.0.0.1:9090 --episodes 4',
       '  sim2real robot --env quadruped --connect ws://127.0.0.1:9090 --engine mujoco --no-randomize --episodes 4   # rehearse on MuJoCo',
+      '  sim2real robot --env cartpole --connect ws://127.0.0.1:9090 --no-randomize --shift motor_strength=0.8 --record robot.rec   # a log for calibrate',
     ].join('\n'))
     .action(async (o: RobotOpts) => {
       if (o.encoding !== 'binary' && o.encoding !== 'json') throw new UsageError(`--encoding ${o.encoding}: expected binary or json`);
@@ -75,6 +78,7 @@ export function robotCommand(): Command {
           return s.dr;
         },
         engine,
+        ...(o.record ? { record: { file: o.record, source: `sim2real robot --env ${o.env} --connect ${o.connect} --seed ${o.seed}` } } : {}),
       }));
       const line = `${o.env}${o.engine === 'rapier' ? '' : ` on ${o.engine}`} through ${o.connect}: return ${r.mean_return.toFixed(2)} ± ${r.std_return.toFixed(2)}, length ${r.mean_length.toFixed(1)} over ${r.episodes} episodes; latency p50 ${r.latency_ms_p50.toFixed(3)} ms, p99 ${r.latency_ms_p99.toFixed(3)} ms; ${r.dropped} dropped; ${r.safety_interventions} safety interventions`;
       if (o.json) {

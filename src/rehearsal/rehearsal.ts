@@ -14,6 +14,7 @@ import { EnvGroup, type AnyEnvGroup } from '../sim/env_group.ts';
 import { RAPIER_ENGINE } from '../sim/rapier_scene.ts';
 import type { PhysicsEngine } from '../sim/physics_scene.ts';
 import { runFirstEpisodes, type EpisodeStats } from '../sim/episodes.ts';
+import { SessionRecorder } from './session_recorder.ts';
 import type { DomainRandomization } from '../task/randomize.ts';
 import type { TaskSpec } from '../task/task.ts';
 import { BridgeClient, type Reply } from '../bridge/client.ts';
@@ -37,6 +38,8 @@ export interface RehearsalOptions {
   onProgress?: (done: number, total: number) => void;
   /** The physics engine of the simulated robots (default Rapier). */
   engine?: PhysicsEngine;
+  /** Record each env's first episode to this file, with the state `sim2real calibrate` replays from (`session_recorder.ts`). */
+  record?: { file: string; source: string };
 }
 
 /** Return and latency statistics. */
@@ -71,17 +74,20 @@ export async function runRehearsal(o: RehearsalOptions): Promise<RehearsalResult
     if (info.task !== o.task.name) throw new Error(`the bridge serves a policy for task ${info.task}, not ${o.task.name}`);
     const dr = o.resolveDr(info.dr_ranges);
     const group = await EnvGroup.create({ task: o.task, numEnvs: o.episodes, firstEnvIndex: 0, seed: o.seed, dr }, o.engine ?? RAPIER_ENGINE);
+    const commands = new Float32Array(o.episodes * info.act_dim);
+    const recorder = o.record ? new SessionRecorder(o.task, o.record.file, o.record.source, commands) : null;
     try {
-      return await drive(o, group, clients, info, dr);
+      return await drive(o, group, clients, info, dr, commands, recorder);
     } finally {
       group.dispose();
+      recorder?.close();
     }
   } finally {
     await Promise.all(clients.map((c) => c.close()));
   }
 }
 
-async function drive(o: RehearsalOptions, group: AnyEnvGroup, clients: BridgeClient[], info: PolicyInfo, dr: DomainRandomization): Promise<RehearsalResult> {
+async function drive(o: RehearsalOptions, group: AnyEnvGroup, clients: BridgeClient[], info: PolicyInfo, dr: DomainRandomization, commands: Float32Array, recorder: SessionRecorder | null): Promise<RehearsalResult> {
   const n = o.episodes, D = info.obs_dim;
   const rtts: number[] = [], bridgeMs: number[] = [];
   let steps = 0, dropped = 0, safeReceived = 0;
@@ -98,10 +104,14 @@ async function drive(o: RehearsalOptions, group: AnyEnvGroup, clients: BridgeCli
       if (r.kind === 'safe') safeReceived++;
       if (r.kind === 'error' || r.kind === 'timeout') dropped++;
       writeAction(r, i, g, info, joints);
+      if (r.kind === 'action') commands.set(r.command.slice(0, info.act_dim), i * info.act_dim);
+      else for (let k = 0; k < info.act_dim; k++) commands[i * info.act_dim + k] = g.buffers.actions[i * info.act_dim + k]! * info.actions[k]!.scale + info.action_offsets[k]!;
     });
   };
   const stats = await runFirstEpisodes(group, act, {
-    afterStep: async (_g, _counting, done) => {
+    ...(recorder ? { onStart: (g: AnyEnvGroup) => recorder.onStart(g), beforeStep: (g: AnyEnvGroup, c: Uint8Array) => recorder.beforeStep(g, c), onEpisodeEnd: (g: AnyEnvGroup, i: number) => recorder.onEpisodeEnd(g, i) } : {}),
+    afterStep: async (g, counting, done) => {
+      recorder?.afterStep(g, counting);
       steps++;
       o.onProgress?.(done, n);
       if (periodMs > 0) {

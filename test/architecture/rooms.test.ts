@@ -22,6 +22,7 @@ const MAY_IMPORT: Record<string, string[]> = {
   cluster: ['sim', 'task', 'robot'],
   mujoco: ['sim', 'task', 'robot'],
   agent: ['bridge', 'onnx', 'robot', 'task'],
+  calibrate: ['sim', 'task', 'robot'],
   viewer: ['sim', 'onnx', 'task', 'robot'],
   cli: ['*'],
   '(src)': [],

@@ -6,6 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { readRecording, stepLayout } from '../../src/robot/recording.ts';
 import { CARTPOLE_POLICY } from './helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -63,6 +66,34 @@ describe('sim2real robot against sim2real deploy', () => {
     expect(r.safety).toMatchObject({ rejected_obs: 0, stale_obs: 0, clamped_commands: 0, rate_limited_commands: 0 });
     expect(r.dr).toEqual(e.dr);
     for (const k of ['latency_ms_p50', 'latency_ms_p99']) expect(Number.isFinite(r[k])).toBe(true);
+  }, 120_000);
+
+  it('--record logs each episode with the state to replay from (the state the observation shows) and the command received', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 's2r-robot-rec-'));
+    try {
+      const file = path.join(dir, 'robot.rec');
+      const robot = s2r('robot', '--env', 'cartpole', '--connect', url, '--episodes', '2', '--seed', String(seed), '--no-randomize', '--shift', 'latency_steps=1', '--record', file, '--json');
+      expect(robot.code, robot.stderr).toBe(0);
+      const r = lastJson(robot.stdout);
+      const rec = readRecording(file);
+      expect(rec.header.rewardTerms).toEqual(['alive', 'command.slider', 'state.q.slider', 'state.q.hinge', 'state.qd.slider', 'state.qd.hinge']);
+      expect(rec.episodes.map((e) => e.meta.steps).sort()).toEqual([...(r.lengths as number[])].sort());
+      const L = stepLayout(rec.header);
+      for (const { data, meta } of rec.episodes) {
+        expect(meta.dr.latency_steps).toBe(1);
+        for (let t = 0; t < meta.steps; t++) {
+          const row = t * L.stride;
+          // without observation noise the observation is the state: cart x, ẋ, pole θ, θ̇
+          expect(data[row + L.obs]).toBeCloseTo(data[row + L.terms + 2]!, 5);
+          expect(data[row + L.obs + 2]).toBeCloseTo(data[row + L.terms + 3]!, 5);
+          expect(data[row + L.obs + 3]).toBeCloseTo(data[row + L.terms + 5]!, 5);
+          // the command is the action scaled to newtons (10 N per unit)
+          expect(data[row + L.terms + 1]).toBeCloseTo(10 * data[row + L.actions]!, 3);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('reports usage errors with exit 2: wrong task for the policy, bad url, bad shift', () => {
