@@ -25,6 +25,7 @@ for it in "$@"; do
   # A run directory holding just this checkpoint, so that `eval --run` takes it as the latest.
   rm -rf "$tmp/run" && mkdir -p "$tmp/run/checkpoints"
   cp "$run/config.json" "$tmp/run/"
+  [[ -d "$run/robot" ]] && cp -r "$run/robot" "$tmp/run/" # a --robot run's copy of its robot files
   ln -s "$(realpath "$run/checkpoints/$ckpt")" "$tmp/run/checkpoints/$ckpt"
   for vx in 0.5 0.75 1.0; do
     s2r eval --env "$env" --run "$tmp/run" --episodes "$episodes" --seed 5 --command vx=$vx --json 2>/dev/null >"$tmp/$vx.json"
