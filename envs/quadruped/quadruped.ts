@@ -30,7 +30,7 @@ function scaled(name: string, unit: string, scale: number, noise = 0): SignalSpe
 const xyz = ['x', 'y', 'z'] as const;
 
 /** The observed numbers, legged_gym's order: 12 base and command numbers, then 3 per joint. */
-function observations(joints: readonly string[]): SignalSpec[] {
+export function observations(joints: readonly string[]): SignalSpec[] {
   return [
     ...xyz.map((a) => scaled(`base_lin_vel_${a}`, 'm/s', S.linVel, N.linVel)),
     ...xyz.map((a) => scaled(`base_ang_vel_${a}`, 'rad/s', S.angVel, N.angVel)),

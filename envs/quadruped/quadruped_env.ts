@@ -8,9 +8,11 @@
 import type { SimRobot } from '../../src/task/sim_robot.ts';
 import type { Rng } from '../../src/task/rng.ts';
 import type { TaskContext, TaskEnv, TaskStepResult } from '../../src/task/task.ts';
+import type { DrSample } from '../../src/task/randomize.ts';
 import type { Quat, Vec3 } from '../../src/robot/robot_model.ts';
 import { copyStateArrays, expectJoints, loadStateArrays } from '../common.ts';
 import { LegContacts } from './contacts.ts';
+import type { RoughGround } from './rough_ground.ts';
 import { baseFrameState, maxTiltRad } from './frame.ts';
 import {
   QUADRUPED_CONFIG as C, QUADRUPED_OBS_SCALES as S, QUADRUPED_REWARD_TERMS, QUADRUPED_REWARD_WEIGHTS, type QuadrupedWeightedTerm,
@@ -73,8 +75,16 @@ export class QuadrupedEnv implements TaskEnv {
   private readonly angVel: Vec3 = [0, 0, 0];
   private readonly zeros: Float64Array;
 
-  /** `joints`: the actuated joints the task's layout was built for (action order). */
-  constructor(ctx: TaskContext, joints: readonly string[]) {
+  /** The generated terrain under this env (quadruped_rough), or null on the flat ground plane. */
+  private readonly ground: RoughGround | null;
+
+  /**
+   * `joints`: the actuated joints the task's layout was built for (action order). `ground`: on
+   * generated terrain, the env's tile, curriculum and height scan; base height is then measured
+   * from the scanned ground, and the critic's observation (`observeCritic`) ends with the scan.
+   */
+  constructor(ctx: TaskContext, joints: readonly string[], ground: RoughGround | null = null) {
+    this.ground = ground;
     const robot = ctx.robot;
     expectJoints(robot, 'quadruped', joints);
     const loco = robot.spec.locomotion;
@@ -121,15 +131,21 @@ export class QuadrupedEnv implements TaskEnv {
       const v = (this.defaultPos[j] as number) * rng.uniform(C.resetJointScale[0], C.resetJointScale[1]);
       q[j] = Math.min(this.upper[j] as number, Math.max(this.lower[j] as number, v));
     }
+    // on terrain: the curriculum sees where the ended episode got to, then picks the tile and spot
+    let groundM = 0;
+    if (this.ground) {
+      this.robot.readBase(this.base);
+      groundM = this.ground.startEpisode(this.base, this.commands, this.spawnPos);
+    }
     this.robot.setJoints(q, this.zeros);
     // base: level at the spawn height, random linear and angular velocity (legged_gym reset_root_states)
     const v = C.resetBaseVel;
     for (let k = 0; k < 3; k++) this.linVel[k] = rng.uniform(-v, v);
     for (let k = 0; k < 3; k++) this.angVel[k] = rng.uniform(-v, v);
-    this.spawnPos[2] = this.robot.spec.base.spawn_height_m as number;
+    this.spawnPos[2] = (this.robot.spec.base.spawn_height_m as number) + groundM;
     this.robot.setBase(this.spawnPos, this.level, this.linVel, this.angVel);
     // stretched legs reach lower than the default pose: lift the base so no foot starts in the ground
-    const lowest = this.legs.lowestFootClearance();
+    const lowest = this.legs.lowestFootClearance() - groundM;
     if (lowest < C.resetFootClearanceM) {
       this.spawnPos[2] += C.resetFootClearanceM - lowest;
       this.robot.setBase(this.spawnPos, this.level, this.linVel, this.angVel);
@@ -140,6 +156,7 @@ export class QuadrupedEnv implements TaskEnv {
     this.lastQd.fill(0);
     this.airTimeS.fill(0);
     this.lastContact.fill(0);
+    this.footContact.fill(0);
     this.steps = 0;
     this.stateFresh = false;
   }
@@ -155,6 +172,27 @@ export class QuadrupedEnv implements TaskEnv {
   observe(out: Float32Array): void {
     if (!this.stateFresh) this.readState();
     this.stateFresh = false;
+    this.writeObservation(out);
+  }
+
+  /**
+   * The privileged critic's observation (quadruped_rough), right after `observe` (same state):
+   * the actor's numbers noise-free, then friction, added base mass (kg) and motor strength as
+   * drawn at reset, each foot's ground contact (1/0), and the height scan.
+   */
+  observeCritic(out: Float32Array, dr: DrSample): void {
+    this.writeObservation(out);
+    let k = 12 + 3 * this.nj;
+    out[k++] = dr.friction;
+    out[k++] = dr.added_base_mass_kg;
+    out[k++] = dr.motor_strength;
+    // the contacts `evaluate` just read (cleared at reset, before the first evaluate)
+    for (let f = 0; f < this.nf; f++) out[k++] = this.footContact[f]!;
+    if (this.ground) this.ground.observe(out, k, this.base[2]!);
+  }
+
+  /** The actor's observation from the state last read (legged_gym's order and scales). */
+  private writeObservation(out: Float32Array): void {
     const c = this.commands;
     for (let k = 0; k < 3; k++) {
       out[k] = (this.linB[k] as number) * S.linVel;
@@ -199,7 +237,7 @@ export class QuadrupedEnv implements TaskEnv {
     terms[T.dof_pos_limits] = w[T.dof_pos_limits]! * limits;
     terms[T.feet_air_time] = w[T.feet_air_time]! * this.feetAirTime();
     terms[T.collision] = w[T.collision]! * this.penalizedContacts;
-    terms[T.base_height] = w[T.base_height]! * (this.base[2]! - this.baseHeightTargetM) ** 2;
+    terms[T.base_height] = w[T.base_height]! * (this.baseHeightM() - this.baseHeightTargetM) ** 2;
     // -- total: legged_gym clips the sum at 0 before adding the termination term
     let sum = 0;
     for (let t = 0; t < T.positive_clip; t++) if (t !== T.termination) sum += terms[t]!;
@@ -232,7 +270,8 @@ export class QuadrupedEnv implements TaskEnv {
    * (re-applying a fixed command over the saved values).
    */
   saveState(): unknown {
-    return { ...copyStateArrays(this.memory()), steps: this.steps };
+    const state = { ...copyStateArrays(this.memory()), steps: this.steps };
+    return this.ground ? { ...state, terrain: this.ground.saveState() } : state;
   }
 
   loadState(state: unknown): void {
@@ -240,6 +279,7 @@ export class QuadrupedEnv implements TaskEnv {
     if (!Number.isInteger(steps) || (steps as number) < 0) throw new Error(`task quadruped: saved state steps must be a count, got ${String(steps)}`);
     loadStateArrays('quadruped', state, this.memory());
     this.steps = steps as number;
+    if (this.ground) this.ground.loadState((state as { terrain?: unknown }).terrain);
     this.stateFresh = false;
     if (this.fixedCommands) this.commands.set(this.fixedCommands);
   }
@@ -252,6 +292,16 @@ export class QuadrupedEnv implements TaskEnv {
       command_vx: c[0]!, command_vy: c[1]!, command_yaw_rate: c[2]!,
       base_vx: this.linB[0]!, base_vy: this.linB[1]!, base_yaw_rate: this.angB[2]!,
     };
+  }
+
+  /** The terrain level on generated terrain (`TaskSpec.metrics`: `terrain_level`). */
+  metrics(out: Float64Array): void {
+    if (this.ground) out[0] = this.ground.terrainLevel;
+  }
+
+  /** Base height (m): above the plane z = 0, or on terrain above the mean of the height scan (legged_gym rough). */
+  private baseHeightM(): number {
+    return this.ground ? this.ground.heightAboveGround(this.base[2]!) : this.base[2]!;
   }
 
   /** The arrays that carry over between control steps (`saveState`). */
@@ -281,6 +331,7 @@ export class QuadrupedEnv implements TaskEnv {
     this.robot.readBase(this.base);
     this.robot.readJoints(this.q, this.qd);
     baseFrameState(this.base, this.linB, this.angB, this.gravB);
+    if (this.ground) this.ground.scan(this.base);
   }
 
   /** Contact of each foot, and how many penalized links touch. */
@@ -292,7 +343,7 @@ export class QuadrupedEnv implements TaskEnv {
   /** A terminating link on the ground, base too low, or roll/pitch beyond the limit. */
   private isTerminal(): boolean {
     if (this.legs.terminatingInContact()) return true;
-    if (this.base[2]! < this.minBaseHeightM) return true;
+    if (this.baseHeightM() < this.minBaseHeightM) return true;
     return maxTiltRad(this.base) > C.maxTiltRad;
   }
 

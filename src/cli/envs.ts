@@ -14,6 +14,8 @@ function describeTask(task: TaskSpec) {
     description: task.description,
     robot: task.robot,
     obs_dim: task.observations.length,
+    // the critic's input size beside the actor's, for tasks whose critic sees privileged signals
+    ...(task.criticObservations ? { critic_obs_dim: task.criticObservations.length } : {}),
     act_dim: task.actions.length,
     control_dt_s: spec.control_dt_s,
     physics_dt_s: spec.physics_dt_s,

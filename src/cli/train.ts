@@ -88,7 +88,9 @@ export function trainCommand(): Command {
         },
         onIteration: (m, extra) => {
           if (link) sayIteration(m, extra, total);
-          progress?.update(m.iteration, { return: m.mean_return, steps: m.env_steps, 'steps/s': m.steps_per_s });
+          // a task's curriculum shows where it stands: terrain level (quadruped_rough)
+          const level = extra.terrain_level;
+          progress?.update(m.iteration, { return: m.mean_return, steps: m.env_steps, 'steps/s': m.steps_per_s, ...(level !== undefined ? { 'terrain level': level } : {}) });
         },
       })).catch(async (e: unknown) => {
         if (link && !sourceMade) await link.close();

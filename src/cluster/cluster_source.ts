@@ -108,6 +108,7 @@ export class ClusterSource implements RolloutSource {
    */
   static async create(link: ClusterLink, cfg: ClusterSourceConfig): Promise<ClusterSource> {
     const { spec } = await locateTask(cfg.task, cfg.robot);
+    if (spec.criticObservations) throw new Error(`task ${spec.name}: its asymmetric critic (criticObservations) is not carried over a cluster yet; train it on local workers`);
     const dims = taskDims(spec);
     const signals: SignalNames = { observations: spec.observations.map((s) => s.name), actions: spec.actions.map((s) => s.name), rewardTerms: [...spec.rewardTerms] };
     const robot = cfg.robot === undefined ? null : await link.shipRobot(cfg.robot);

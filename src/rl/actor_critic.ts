@@ -80,6 +80,8 @@ export class Mlp {
 /** Sizes of the actor-critic. */
 export interface ActorCriticSpec {
   obsDim: number;
+  /** The critic's input width when it has observations of its own (default `obsDim`). */
+  criticObsDim?: number;
   actDim: number;
   actorHidden: readonly number[];
   criticHidden: readonly number[];
@@ -103,7 +105,7 @@ export class ActorCritic {
 
   constructor(private readonly backend: Backend, readonly spec: ActorCriticSpec) {
     const actorDims = [spec.obsDim, ...spec.actorHidden, spec.actDim];
-    const criticDims = [spec.obsDim, ...spec.criticHidden, 1];
+    const criticDims = [spec.criticObsDim ?? spec.obsDim, ...spec.criticHidden, 1];
     const layerSize = (dims: number[]) => dims.slice(1).reduce((s, d, i) => s + d * (dims[i]! + 1), 0);
     this.numParams = layerSize(actorDims) + spec.actDim + layerSize(criticDims);
     this.params = backend.tensor([this.numParams]);

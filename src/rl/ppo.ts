@@ -31,6 +31,16 @@ interface Minibatch {
   returns: Tensor;
   gradMean: Tensor;
   gradValue: Tensor;
+  /** The critic's own observations (an asymmetric critic only). */
+  criticObs?: Tensor;
+}
+
+/** An asymmetric critic's input side: its observation statistics and upload buffers. */
+interface CriticInput {
+  readonly dim: number;
+  readonly normalizer: ObsNormalizer;
+  readonly raw: Tensor;
+  readonly norm: Tensor;
 }
 
 /** The PPO learner: rollout storage, actor-critic, optimizer and normalizer behind rsl_rl's four verbs. */
@@ -60,20 +70,27 @@ export class PPO {
   private readonly stats: Tensor;
   /** Input tensors of `actDeterministic`, per batch size. */
   private readonly evalIo = new Map<number, { raw: Tensor; norm: Tensor }>();
+  /** The critic's own observations when it has some (`PpoDims.criticObsDim`), else null: it sees the actor's. */
+  private readonly critic: CriticInput | null;
 
   constructor(readonly backend: Backend, readonly dims: PpoDims, readonly cfg: PpoConfig, readonly rng: Rng) {
     const { obsDim, actDim, numEnvs } = dims;
     if (numEnvs !== cfg.num_envs) throw new Error(`PPO: ${numEnvs} envs given but num_envs is ${cfg.num_envs}`);
     const b = backend;
+    const criticObsDim = dims.criticObsDim;
     this.ac = new ActorCritic(b, {
-      obsDim, actDim, actorHidden: cfg.actor_hidden, criticHidden: cfg.critic_hidden, activation: cfg.activation, initLogStd: cfg.init_log_std,
+      obsDim, ...(criticObsDim !== undefined ? { criticObsDim } : {}), actDim, actorHidden: cfg.actor_hidden, criticHidden: cfg.critic_hidden, activation: cfg.activation, initLogStd: cfg.init_log_std,
     });
     this.ac.initialize(rng);
     this.adam = new Adam(b, this.ac.params, this.ac.grads, cfg.adam_eps);
     this.schedule = new LrSchedule(cfg.lr_schedule, cfg.learning_rate, cfg.total_iterations, cfg.desired_kl);
     this.normalizer = new ObsNormalizer(b, obsDim, cfg.obs_clip, cfg.normalize_obs);
     this.rewardScaler = cfg.reward_scaling ? new RewardScaler(numEnvs, cfg.gamma) : null;
-    this.storage = new RolloutStorage(b, cfg.num_steps, numEnvs, obsDim, actDim);
+    this.storage = new RolloutStorage(b, cfg.num_steps, numEnvs, obsDim, actDim, criticObsDim);
+    this.critic = criticObsDim === undefined ? null : {
+      dim: criticObsDim, normalizer: new ObsNormalizer(b, criticObsDim, cfg.obs_clip, cfg.normalize_obs),
+      raw: b.tensor([numEnvs, criticObsDim]), norm: b.tensor([numEnvs, criticObsDim]),
+    };
     this.rawObs = b.tensor([numEnvs, obsDim]);
     this.normObs = b.tensor([numEnvs, obsDim]);
     this.noise = b.tensor([numEnvs, actDim]);
@@ -90,6 +107,7 @@ export class PPO {
     this.mb = {
       obs: b.tensor([M, obsDim]), actions: b.tensor([M, actDim]), logProb: b.tensor([M]), values: b.tensor([M]),
       advantages: b.tensor([M]), returns: b.tensor([M]), gradMean: b.tensor([M, actDim]), gradValue: b.tensor([M, 1]),
+      ...(criticObsDim !== undefined ? { criticObs: b.tensor([M, criticObsDim]) } : {}),
     };
     this.stats = b.tensor([cfg.num_epochs * this.mbPerEpoch * ROW + actDim + 1]);
   }
@@ -104,14 +122,21 @@ export class PPO {
   /**
    * Samples actions [N, actDim] (unclipped) for observations [N, obsDim], updating the
    * observation statistics and recording obs, actions, log-probs and values for the update.
+   * An asymmetric critic takes its values from `criticObs` [N, criticObsDim].
    */
-  async act(obs: Float32Array): Promise<Float32Array> {
+  async act(obs: Float32Array, criticObs?: Float32Array): Promise<Float32Array> {
     const step = this.storage.beginAct();
     this.uploadObs(obs, 'act');
     this.normalizer.update(this.rawObs);
     this.normalizer.apply(this.rawObs, step.obs);
     const mean = this.ac.actorForward(step.obs, this.dims.numEnvs);
-    this.backend.copy(this.ac.criticForward(step.obs, this.dims.numEnvs), step.values);
+    const c = this.critic;
+    if (c) {
+      this.uploadCriticObs(criticObs, 'act');
+      c.normalizer.update(c.raw);
+      c.normalizer.apply(c.raw, step.criticObs!);
+    }
+    this.backend.copy(this.ac.criticForward(c ? step.criticObs! : step.obs, this.dims.numEnvs), step.values);
     for (let i = 0; i < this.noiseHost.length; i++) this.noiseHost[i] = this.rng.normal();
     this.backend.upload(this.noise, this.noiseHost);
     this.backend.gaussianSample(mean, this.ac.logStd, this.noise, step.actions);
@@ -132,9 +157,10 @@ export class PPO {
 
   /**
    * Records the env step that followed `act`: rewards [N] (scaled when `reward_scaling`), plus
-   * γ·V(terminalObs) for truncated envs (time-out bootstrapping); done = terminated ∨ truncated.
+   * γ·V(terminalObs) for truncated envs (time-out bootstrapping; an asymmetric critic's V of
+   * `terminalCriticObs`); done = terminated ∨ truncated.
    */
-  async processEnvStep(rewards: Float32Array, terminated: Uint8Array, truncated: Uint8Array, terminalObs: Float32Array): Promise<void> {
+  async processEnvStep(rewards: Float32Array, terminated: Uint8Array, truncated: Uint8Array, terminalObs: Float32Array, terminalCriticObs?: Float32Array): Promise<void> {
     const n = this.dims.numEnvs;
     if (rewards.length !== n || terminated.length !== n || truncated.length !== n) {
       throw new Error(`processEnvStep: expected ${n} rewards and flags, got ${rewards.length}/${terminated.length}/${truncated.length}`);
@@ -150,19 +176,25 @@ export class PPO {
     }
     this.rewardScaler?.scale(r, d);
     if (anyTruncated) {
-      const v = await this.valuesOf(terminalObs);
+      const v = await this.valuesOf(terminalObs, terminalCriticObs);
       for (let i = 0; i < n; i++) if (truncated[i] && !terminated[i]) r[i] = r[i]! + this.cfg.gamma * v[i]!;
     }
     this.backend.upload(step.rewards, r);
     this.backend.upload(step.dones, this.doneHost);
   }
 
-  /** GAE(λ) advantages and value targets of the full rollout, bootstrapped from V(lastObs). */
-  async computeReturns(lastObs: Float32Array): Promise<void> {
+  /** GAE(λ) advantages and value targets of the full rollout, bootstrapped from V(lastObs) (an asymmetric critic: V(lastCriticObs)). */
+  async computeReturns(lastObs: Float32Array, lastCriticObs?: Float32Array): Promise<void> {
     this.storage.beginReturns();
-    this.uploadObs(lastObs, 'computeReturns');
-    this.normalizer.apply(this.rawObs, this.normObs);
-    this.backend.copy(this.ac.criticForward(this.normObs, this.dims.numEnvs), this.lastValues);
+    const c = this.critic;
+    if (c) {
+      this.uploadCriticObs(lastCriticObs, 'computeReturns');
+      c.normalizer.apply(c.raw, c.norm);
+    } else {
+      this.uploadObs(lastObs, 'computeReturns');
+      this.normalizer.apply(this.rawObs, this.normObs);
+    }
+    this.backend.copy(this.ac.criticForward(c ? c.norm : this.normObs, this.dims.numEnvs), this.lastValues);
     const s = this.storage.data;
     this.backend.gae(
       { rewards: s.rewards, values: s.values, dones: s.dones, lastValues: this.lastValues, advantages: s.advantages, returns: s.returns },
@@ -233,7 +265,7 @@ export class PPO {
     const b = this.backend, mb = this.mb, M = this.mbSize, cfg = this.cfg;
     if (cfg.advantage_norm === 'minibatch') b.standardize(mb.advantages, NORM_EPS);
     const mean = this.ac.actorForward(mb.obs, M);
-    const value = this.ac.criticForward(mb.obs, M);
+    const value = this.ac.criticForward(mb.criticObs ?? mb.obs, M);
     b.ppoLoss(
       { mean, logStd: this.ac.logStd, value, actions: mb.actions, oldLogProb: mb.logProb, oldValue: mb.values, advantages: mb.advantages, returns: mb.returns },
       { clip: cfg.clip_coef, clipValue: cfg.clip_value_loss, valueCoef: cfg.value_coef, entropyCoef: cfg.entropy_coef },
@@ -251,6 +283,7 @@ export class PPO {
     b.gatherRows(s.values, index, mb.values);
     b.gatherRows(s.advantages, index, mb.advantages);
     b.gatherRows(s.returns, index, mb.returns);
+    if (s.criticObs && mb.criticObs) b.gatherRows(s.criticObs, index, mb.criticObs);
   }
 
   /** A fresh Fisher–Yates permutation of the rollout's rows from the Rng, uploaded. */
@@ -278,8 +311,25 @@ export class PPO {
     this.backend.upload(this.rawObs, obs);
   }
 
-  /** V of N raw observation rows, statistics frozen (non-finite rows give non-finite values). */
-  private async valuesOf(obs: Float32Array): Promise<Float32Array> {
+  /** Uploads N critic observation rows into the critic's `raw` (an asymmetric critic must be given them). */
+  private uploadCriticObs(obs: Float32Array | undefined, where: string): void {
+    const c = this.critic!, D = c.dim;
+    if (!obs || obs.length !== this.dims.numEnvs * D) throw new Error(`${where}: expected ${this.dims.numEnvs}×${D} critic observations, got ${obs ? obs.length : 'none'}`);
+    for (let i = 0; i < obs.length; i++) {
+      if (!Number.isFinite(obs[i]!)) throw new Error(`${where}: critic observation ${i % D} of env ${Math.floor(i / D)} is ${obs[i]}`);
+    }
+    this.backend.upload(c.raw, obs);
+  }
+
+  /** V of N raw observation rows (the critic's own, when it has them), statistics frozen (non-finite rows give non-finite values). */
+  private async valuesOf(obs: Float32Array, criticObs?: Float32Array): Promise<Float32Array> {
+    const c = this.critic;
+    if (c) {
+      if (!criticObs || criticObs.length !== this.dims.numEnvs * c.dim) throw new Error(`processEnvStep: expected ${this.dims.numEnvs}×${c.dim} terminal critic observations`);
+      this.backend.upload(c.raw, criticObs);
+      c.normalizer.apply(c.raw, c.norm);
+      return this.backend.download(this.ac.criticForward(c.norm, this.dims.numEnvs));
+    }
     this.backend.upload(this.rawObs, obs);
     this.normalizer.apply(this.rawObs, this.normObs);
     return this.backend.download(this.ac.criticForward(this.normObs, this.dims.numEnvs));
@@ -292,7 +342,9 @@ export class PPO {
     return {
       format: 'sim2real-ppo', version: 1, dims: { ...this.dims },
       params: await this.backend.download(this.ac.params), adam: await this.adam.getState(),
-      obsNormalizer: await this.normalizer.getState(), rewardScaler: this.rewardScaler?.getState() ?? null,
+      obsNormalizer: await this.normalizer.getState(),
+      ...(this.critic ? { criticObsNormalizer: await this.critic.normalizer.getState() } : {}),
+      rewardScaler: this.rewardScaler?.getState() ?? null,
       learningRate: this.schedule.current, iteration: this.iteration, rng: this.rng.getState(),
     };
   }
@@ -304,11 +356,13 @@ export class PPO {
     if (s.dims.obsDim !== d.obsDim || s.dims.actDim !== d.actDim || s.dims.numEnvs !== d.numEnvs) {
       throw new Error(`PPO state is for obs ${s.dims.obsDim}, act ${s.dims.actDim}, ${s.dims.numEnvs} envs; this trainer has ${d.obsDim}, ${d.actDim}, ${d.numEnvs}`);
     }
+    if (s.dims.criticObsDim !== d.criticObsDim) throw new Error(`PPO state has critic observations ${s.dims.criticObsDim ?? 'none'}; this trainer has ${d.criticObsDim ?? 'none'}`);
     if (s.params.length !== this.ac.numParams) throw new Error(`PPO state has ${s.params.length} parameters, the network has ${this.ac.numParams} (different hidden sizes?)`);
     if ((s.rewardScaler === null) !== (this.rewardScaler === null)) throw new Error('PPO state: reward_scaling differs from the config');
     this.backend.upload(this.ac.params, s.params);
     this.adam.setState(s.adam);
     this.normalizer.setState(s.obsNormalizer);
+    if (this.critic && s.criticObsNormalizer) this.critic.normalizer.setState(s.criticObsNormalizer);
     if (s.rewardScaler) this.rewardScaler?.setState(s.rewardScaler);
     this.schedule.setState({ lr: s.learningRate });
     this.iteration = s.iteration;
@@ -317,10 +371,11 @@ export class PPO {
   }
 
   /** Warm start (`--init-from`): network weights and observation statistics only; optimizer, schedule and counters stay fresh. */
-  loadWeights(s: Pick<PpoState, 'params' | 'obsNormalizer'>): void {
+  loadWeights(s: Pick<PpoState, 'params' | 'obsNormalizer' | 'criticObsNormalizer'>): void {
     if (s.params.length !== this.ac.numParams) throw new Error(`weights have ${s.params.length} parameters, the network has ${this.ac.numParams} (different hidden sizes?)`);
     this.backend.upload(this.ac.params, s.params);
     this.normalizer.setState(s.obsNormalizer);
+    if (this.critic && s.criticObsNormalizer) this.critic.normalizer.setState(s.criticObsNormalizer);
   }
 
   /** The deterministic policy's weights and normalizer, for the ONNX exporter. */

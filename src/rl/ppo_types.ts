@@ -13,6 +13,11 @@ export interface PpoDims {
   actDim: number;
   /** Envs stepped together (rows of every `act` / `processEnvStep` call). */
   numEnvs: number;
+  /**
+   * Width of the critic's own observations (an asymmetric critic on privileged signals); absent,
+   * the critic sees the actor's observations.
+   */
+  criticObsDim?: number;
 }
 
 /**
@@ -51,6 +56,8 @@ export interface PpoState {
   params: Float32Array;
   adam: AdamState;
   obsNormalizer: NormalizerState;
+  /** The critic's observation statistics (an asymmetric critic only). */
+  criticObsNormalizer?: NormalizerState;
   /** Present when `reward_scaling` is on. */
   rewardScaler: RewardScalerState | null;
   /** Learning rate in effect (the adaptive schedule's memory). */

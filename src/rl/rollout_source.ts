@@ -10,6 +10,8 @@ export interface RolloutDims {
   readonly obsDim: number;
   readonly actDim: number;
   readonly numTerms: number;
+  /** Width of the critic's own (privileged) observation rows, for a task with a critic group; absent otherwise. */
+  readonly criticObsDim?: number;
 }
 
 /** Names of the signals in row order (lengths equal the dims): how logs and metrics label them. */
@@ -39,6 +41,10 @@ export interface RolloutStep {
   /** [numEnvs] return and length of an episode that just ended (valid where it ended). */
   readonly episodeReturn: Float32Array;
   readonly episodeLength: Int32Array;
+  /** [numEnvs, criticObsDim] the critic's observations after the step (sources with `dims.criticObsDim`). */
+  readonly criticObs?: Float32Array;
+  /** [numEnvs, criticObsDim] the critic's last observation of an episode that just ended (rows valid where it ended). */
+  readonly terminalCriticObs?: Float32Array;
 }
 
 /** Numbers a source adds to each metrics row, under keys of its own (`cluster_hosts`), never the runner's. */
@@ -56,6 +62,8 @@ export interface RolloutSource {
   readonly signals: SignalNames;
   /** [numEnvs, obsDim] the current observations: the next `step`'s actions answer these. */
   readonly obs: Float32Array;
+  /** [numEnvs, criticObsDim] the critic's current observations (sources with `dims.criticObsDim` only). */
+  readonly criticObs?: Float32Array;
   /** Starts a new episode in every env; resolves to the first observations (same array as `obs`). */
   reset(): Promise<Float32Array>;
   /** One control step of every env with `actions` [numEnvs, actDim] (copied, not kept). */

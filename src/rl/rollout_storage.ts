@@ -13,6 +13,8 @@ export interface StepViews {
   values: Tensor;
   rewards: Tensor;
   dones: Tensor;
+  /** Normalized critic observations (an asymmetric critic only). */
+  criticObs?: Tensor;
 }
 
 /** Fields with one row per sample, flattened to [T·N, width]. */
@@ -33,6 +35,8 @@ export interface RolloutTensors {
   advantages: Tensor;
   /** [T·N] value targets (after `computeReturns`). */
   returns: Tensor;
+  /** [T·N, criticObsDim] normalized critic observations (an asymmetric critic only). */
+  criticObs?: Tensor;
 }
 
 /** Where the buffer is in its cycle: each step is an act then an env step; then returns, then update. */
@@ -45,10 +49,12 @@ export class RolloutStorage {
   private step = 0;
   private phase: Phase = 'act';
 
-  constructor(backend: Backend, readonly numSteps: number, readonly numEnvs: number, readonly obsDim: number, readonly actDim: number) {
+  /** `criticObsDim`: also store the critic's own observations, that wide. */
+  constructor(backend: Backend, readonly numSteps: number, readonly numEnvs: number, readonly obsDim: number, readonly actDim: number, criticObsDim?: number) {
     const rows = numSteps * numEnvs;
     const t = (width: number) => backend.tensor(width === 1 ? [rows] : [rows, width]);
     this.data = { obs: t(obsDim), actions: t(actDim), logProb: t(1), values: t(1), rewards: t(1), dones: t(1), advantages: t(1), returns: t(1) };
+    if (criticObsDim !== undefined) this.data.criticObs = t(criticObsDim);
     const d = this.data, n = numEnvs;
     this.steps = Array.from({ length: numSteps }, (_, s) => ({
       obs: backend.view(d.obs, s * n * obsDim, [n, obsDim]),
@@ -57,6 +63,7 @@ export class RolloutStorage {
       values: backend.view(d.values, s * n, [n]),
       rewards: backend.view(d.rewards, s * n, [n]),
       dones: backend.view(d.dones, s * n, [n]),
+      ...(d.criticObs && criticObsDim !== undefined ? { criticObs: backend.view(d.criticObs, s * n * criticObsDim, [n, criticObsDim]) } : {}),
     }));
   }
 

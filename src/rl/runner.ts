@@ -132,7 +132,9 @@ export class OnPolicyRunner {
     const source = await o.createSource(cfg);
     try {
       checkSource(source, cfg);
-      const ppo = new PPO(o.backend, { obsDim: source.dims.obsDim, actDim: source.dims.actDim, numEnvs: cfg.ppo.num_envs }, cfg.ppo, new Rng(cfg.seed, 0x7a11));
+      const criticObsDim = source.dims.criticObsDim;
+      const dims = { obsDim: source.dims.obsDim, actDim: source.dims.actDim, numEnvs: cfg.ppo.num_envs, ...(criticObsDim !== undefined ? { criticObsDim } : {}) };
+      const ppo = new PPO(o.backend, dims, cfg.ppo, new Rng(cfg.seed, 0x7a11));
       const counters: RunnerCounters = {
         iteration: 0, envSteps: 0, wallTimeS: 0, recentReturns: new Float64Array(0), recentLengths: new Float64Array(0), nonfiniteInARow: 0,
       };
@@ -236,11 +238,11 @@ export class OnPolicyRunner {
     const st = this.stage;
     for (let t = 0; t < this.config.ppo.num_steps; t++) {
       const t0 = performance.now();
-      const actions = await this.ppo.act(this.source.obs);
+      const actions = await this.ppo.act(this.source.obs, this.source.criticObs);
       const t1 = performance.now();
       const s = await this.source.step(actions);
       const t2 = performance.now();
-      await this.ppo.processEnvStep(s.rewards, s.terminated, s.truncated, s.terminalObs);
+      await this.ppo.processEnvStep(s.rewards, s.terminated, s.truncated, s.terminalObs, s.terminalCriticObs);
       st.policy += (t1 - t0 + performance.now() - t2) / 1000;
       st.env += (t2 - t1) / 1000;
       this.addTerms(s);
@@ -252,7 +254,7 @@ export class OnPolicyRunner {
       }
     }
     const t0 = performance.now();
-    await this.ppo.computeReturns(this.source.obs);
+    await this.ppo.computeReturns(this.source.obs, this.source.criticObs);
     st.policy += (performance.now() - t0) / 1000;
     return finished;
   }

@@ -17,6 +17,7 @@ import { Rng } from '../task/rng.ts';
 import { DR_KEYS, NOMINAL, packSample, sampleRandomization, type DomainRandomization, type DrSample } from '../task/randomize.ts';
 import type { TaskEnv, TaskSpec, TaskStepResult } from '../task/task.ts';
 import type { Vec3 } from '../robot/robot_model.ts';
+import { generateTerrain } from '../task/terrain.ts';
 import { allocateBuffers, checkBuffers, copyBuffers, loadBuffers, taskDims, type EnvBuffers, type EnvDims } from './env_buffers.ts';
 import { ENV_STATE_FORMAT, ENV_STATE_VERSION, checkSlots, copyRanges, checkStateHeader, loadSlots, saveSlots } from './env_state.ts';
 import type { EnvGroupHeader, EnvGroupState, EnvSlot } from './env_state.ts';
@@ -71,6 +72,8 @@ export class EnvGroup<S extends PhysicsScene = RapierScene> {
   private readonly actScratch: Float32Array;
   private readonly obsScratch: Float32Array;
   private readonly noiseScale: Float64Array;
+  /** The critic's observation width (tasks with a critic group), else 0. */
+  private readonly criticDim: number;
   private readonly seed: number;
 
   private constructor(cfg: EnvGroupConfig, scene: S, spec: LoadedRobotSpec, slots: EnvSlot<RobotOf<S>>[], buffers: EnvBuffers) {
@@ -92,6 +95,7 @@ export class EnvGroup<S extends PhysicsScene = RapierScene> {
     this.actScratch = new Float32Array(this.dims.actDim);
     this.obsScratch = new Float32Array(this.dims.obsDim);
     this.noiseScale = Float64Array.from(cfg.task.observations, (s) => s.noise ?? 0);
+    this.criticDim = this.dims.criticObsDim ?? 0;
   }
 
   /**
@@ -109,8 +113,12 @@ export class EnvGroup<S extends PhysicsScene = RapierScene> {
       throw new Error(`task ${task.name}: ${dims.actDim} actions declared but robot ${spec.name} drives ${spec.joints.length} joints`);
     }
     checkModelled(engine, cfg.dr);
-    const scene = await engine.createScene({ model, spec, numEnvs: cfg.numEnvs, envSpacingM: task.envSpacingM, gravity: [0, 0, -NOMINAL.gravity[0]] });
+    const terrain = task.terrain?.kind === 'rough' ? generateTerrain(task.terrain, cfg.seed) : undefined;
+    const scene = await engine.createScene({
+      model, spec, numEnvs: cfg.numEnvs, envSpacingM: task.envSpacingM, gravity: [0, 0, -NOMINAL.gravity[0]], ...(terrain ? { terrain } : {}),
+    });
     try {
+      if (terrain && !scene.terrain) throw new Error(`task ${task.name}: the ${engine.name} engine cannot build a generated terrain (terrain.kind: rough)`);
       const buffers = cfg.buffers ?? allocateBuffers(cfg.numEnvs, dims);
       const group = new EnvGroup(cfg, scene, spec, EnvGroup.buildSlots(cfg, scene), buffers);
       group.resetAll();
@@ -132,7 +140,7 @@ export class EnvGroup<S extends PhysicsScene = RapierScene> {
       const origin: Vec3 = [(i % cols) * task.envSpacingM, Math.floor(i / cols) * task.envSpacingM, 0];
       const robot = scene.addRobot(origin);
       const rng = new Rng(cfg.seed, envIndex);
-      const taskEnv = task.create({ robot, rng, envIndex, controlDtS: robot.spec.control_dt_s });
+      const taskEnv = task.create({ robot, rng, envIndex, controlDtS: robot.spec.control_dt_s, ...(scene.terrain ? { terrain: scene.terrain } : {}) });
       if ((taskEnv.saveState === undefined) !== (taskEnv.loadState === undefined)) {
         throw new Error(`task ${task.name}: its env defines ${taskEnv.saveState ? 'saveState' : 'loadState'} without ${taskEnv.saveState ? 'loadState' : 'saveState'}`);
       }
@@ -182,6 +190,14 @@ export class EnvGroup<S extends PhysicsScene = RapierScene> {
     s.queueHead = 0;
     s.stepsToPush = this.pushPeriodSteps(s);
     this.observeInto(s, this.buffers.obs, i * this.dims.obsDim);
+    this.writeMetrics(s, i);
+  }
+
+  /** Writes local env `i`'s task metrics into `buffers.taskMetrics` (tasks that declare some). */
+  private writeMetrics(s: EnvSlot<RobotOf<S>>, i: number): void {
+    const m = this.dims.numMetrics;
+    if (!m || !s.task.metrics) return;
+    s.task.metrics(this.buffers.taskMetrics.subarray(i * m, (i + 1) * m));
   }
 
   /**
@@ -320,13 +336,15 @@ export class EnvGroup<S extends PhysicsScene = RapierScene> {
     let terminated = r.terminated;
     let truncated = !terminated && s.steps >= this.task.maxEpisodeSteps;
     this.observeInto(s, b.obs, i * obsDim);
-    if (!isFiniteRow(b.obs, i * obsDim, obsDim) || !Number.isFinite(reward)) {
+    const C = this.criticDim;
+    if (!isFiniteRow(b.obs, i * obsDim, obsDim) || !Number.isFinite(reward) || (C > 0 && !isFiniteRow(b.criticObs, i * C, C))) {
       // physics blew up: end the episode as terminal (nothing to bootstrap from) and start over
       this.stats.nonFiniteResets++;
       reward = 0;
       terminated = true;
       truncated = false;
       b.obs.fill(0, i * obsDim, (i + 1) * obsDim);
+      b.criticObs.fill(0, i * C, (i + 1) * C);
     }
     for (let t = 0; t < numTerms; t++) b.rewardTerms[i * numTerms + t] = r.terms[t] as number;
     s.ret += reward;
@@ -335,16 +353,28 @@ export class EnvGroup<S extends PhysicsScene = RapierScene> {
     b.truncated[i] = truncated ? 1 : 0;
     if (terminated || truncated) {
       b.terminalObs.set(b.obs.subarray(i * obsDim, (i + 1) * obsDim), i * obsDim);
+      if (C > 0) b.terminalCriticObs.set(b.criticObs.subarray(i * C, (i + 1) * C), i * C);
       b.episodeReturn[i] = s.ret;
       b.episodeLength[i] = s.steps;
       this.resetEnv(i);
+    } else {
+      this.writeMetrics(s, i);
     }
   }
 
-  /** Writes the noisy observation of slot `s` into `out` at `offset`. */
+  /**
+   * Writes the noisy observation of slot `s` into `out` at `offset` and, for a task with a
+   * critic group, the critic's noise-free one into its row of `buffers.criticObs`.
+   */
   private observeInto(s: EnvSlot<RobotOf<S>>, out: Float32Array, offset: number): void {
     const o = this.obsScratch;
     s.task.observe(o);
+    const C = this.criticDim;
+    if (C > 0) {
+      if (!s.task.observeCritic) throw new Error(`task ${this.task.name}: declares criticObservations but its env has no observeCritic`);
+      const row = offset / this.dims.obsDim;
+      s.task.observeCritic(this.buffers.criticObs.subarray(row * C, (row + 1) * C), s.sample);
+    }
     const level = s.sample.obs_noise;
     for (let j = 0; j < o.length; j++) {
       const scale = (this.noiseScale[j] as number) * level;

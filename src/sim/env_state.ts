@@ -10,7 +10,7 @@ import type { Rng } from '../task/rng.ts';
 import type { TaskEnv } from '../task/task.ts';
 import type { DomainRandomization, DrSample } from '../task/randomize.ts';
 import { DR_KEYS, DR_RANGE_KEYS, packSample, unpackSample } from '../task/randomize.ts';
-import type { EnvBuffers, EnvDims } from './env_buffers.ts';
+import type { EnvDims, SavedBuffers } from './env_buffers.ts';
 import type { RobotState } from './build/robot_state.ts';
 import type { EnvGroupStats } from './env_group.ts';
 
@@ -78,7 +78,7 @@ export interface EnvGroupState {
   /** Per env: the task env's `saveState()`, null for tasks that keep none. */
   tasks: unknown[];
   /** Copies of the group's rows of every buffer (observations the caller will read next, …). */
-  buffers: EnvBuffers;
+  buffers: SavedBuffers;
 }
 
 /** What must match between a saved vec env and the vec env it is loaded into. */

@@ -11,6 +11,7 @@ import type { LoadedRobotSpec } from '../robot/robot_spec.ts';
 import type { DomainRandomization } from '../task/randomize.ts';
 import { DR_PARAMS, type DrParam } from '../task/randomization_params.ts';
 import type { SimRobot } from '../task/sim_robot.ts';
+import type { TerrainMap, TerrainQuery } from '../task/terrain.ts';
 
 /** What a scene is built for: one robot, many envs. */
 export interface SceneConfig {
@@ -22,12 +23,16 @@ export interface SceneConfig {
   envSpacingM: number;
   /** The scene's gravity (m/s², z up); robots apply randomized gravity relative to it. */
   gravity: Vec3;
+  /** A generated terrain to build instead of the flat ground (scenes that support it). */
+  terrain?: TerrainMap;
 }
 
 /** The physics of an env group: robots built one per env and stepped together. */
 export interface PhysicsScene<R extends SimRobot = SimRobot> {
   /** Builds the next env's robot with its env origin at `origin` (joints at 0, the root at the plan's pose). */
   addRobot(origin: Vec3): R;
+  /** Heights under points of the generated terrain, when the scene was built with one. */
+  readonly terrain?: TerrainQuery;
   /** One physics step (`physics_dt_s`) of every robot; the env group calls each robot's `prePhysicsStep` first. */
   step(): void;
   /** Frees the engine's memory; the scene and its robots are unusable afterwards. */

@@ -1,6 +1,6 @@
 /**
  * Rapier as an env group's physics (`PhysicsScene`): one world holding every env's robot on a
- * shared ground, stepped at once, with a step counter the robots cache joint-state reads by.
+ * shared ground (a plane, or a generated terrain's heightfield), stepped at once, with a step counter the robots cache joint-state reads by.
  * The training engine, and the only one whose state can be saved and restored (a world
  * snapshot): checkpoints and resumed runs rely on it.
  */
@@ -8,6 +8,7 @@ import { loadRapier, type Rapier, type World } from './rapier.ts';
 import { buildRobot, createGround, createWorld, type BuiltRobot, type StepClock } from './build/build.ts';
 import type { Vec3 } from '../robot/robot_model.ts';
 import type { PhysicsEngine, PhysicsScene, SceneConfig } from './physics_scene.ts';
+import { createTerrain, RayTerrainQuery } from './build/terrain.ts';
 
 /** Every env's robot in one Rapier world. */
 export class RapierScene implements PhysicsScene<BuiltRobot> {
@@ -15,11 +16,17 @@ export class RapierScene implements PhysicsScene<BuiltRobot> {
   private readonly clock: StepClock = { steps: 0 };
   private readonly robots: BuiltRobot[] = [];
   private physics: World;
+  /** Heights of the generated terrain by ray casts (scenes built with `terrain` only). */
+  readonly terrain?: RayTerrainQuery;
 
   private constructor(private readonly rapier: Rapier, private readonly cfg: SceneConfig) {
     const { spec, numEnvs, envSpacingM, gravity } = cfg;
     this.physics = createWorld(rapier, { dtS: spec.physics_dt_s, solverIterations: spec.solver_iterations ?? 4, gravity });
-    createGround(rapier, this.physics, { halfExtentM: Math.max(50, Math.sqrt(numEnvs) * envSpacingM) });
+    if (cfg.terrain) {
+      this.terrain = new RayTerrainQuery(rapier, cfg.terrain, () => this.physics, createTerrain(rapier, this.physics, cfg.terrain));
+    } else {
+      createGround(rapier, this.physics, { halfExtentM: Math.max(50, Math.sqrt(numEnvs) * envSpacingM) });
+    }
   }
 
   /** A world with its ground and no robots yet. */

@@ -8,7 +8,8 @@
  */
 import type { Rng } from './rng.ts';
 import type { SimRobot } from './sim_robot.ts';
-import type { DomainRandomization } from './randomize.ts';
+import type { DomainRandomization, DrSample } from './randomize.ts';
+import type { TerrainConfig, TerrainQuery } from './terrain.ts';
 
 /** One scalar of the observation or action vector. */
 export interface SignalSpec {
@@ -54,6 +55,8 @@ export interface TaskContext {
   envIndex: number;
   /** Control period (s) of the robot spec: the time one `evaluate` covers. */
   controlDtS: number;
+  /** Heights of the generated terrain under points, for tasks whose `terrain` is `rough`. */
+  terrain?: TerrainQuery;
 }
 
 /** Reused result object a task fills on each control step. */
@@ -78,6 +81,12 @@ export interface TaskEnv {
    * may be reused.
    */
   observe(out: Float32Array): void;
+  /**
+   * Writes the critic's observation (length `TaskSpec.criticObservations`), noise-free, right
+   * after `observe`; `dr` is what the env drew at its last reset (privileged: friction, masses,
+   * motor strength). Tasks that declare a critic group define it.
+   */
+  observeCritic?(out: Float32Array, dr: DrSample): void;
   /** After the physics of a control step: reward, terms and termination. */
   evaluate(out: TaskStepResult): void;
   /**
@@ -101,6 +110,8 @@ export interface TaskEnv {
   saveState?(): unknown;
   /** Continues from what `saveState` returned (possibly after a round trip through a file); malformed input is an error. */
   loadState?(state: unknown): void;
+  /** Writes the env's current value of each of `TaskSpec.metrics` (in that order) into `out`. */
+  metrics?(out: Float64Array): void;
 }
 
 /** A task, declared once per file in `envs/` and registered in `envs/index.ts`. */
@@ -112,7 +123,14 @@ export interface TaskSpec {
   robot: string;
   /** Control steps before time-out truncation. */
   maxEpisodeSteps: number;
+  /** The actor's observations: what the exported policy takes, and all a robot must measure. */
   observations: readonly SignalSpec[];
+  /**
+   * The critic's observations when it sees more than the actor (an asymmetric critic on
+   * privileged state the robot cannot measure); absent, the critic sees `observations`. Used in
+   * training only: the exported policy and its contract have the actor's alone.
+   */
+  criticObservations?: readonly SignalSpec[];
   actions: readonly SignalSpec[];
   /** Names of the reward terms `evaluate` fills. */
   rewardTerms: readonly string[];
@@ -139,6 +157,17 @@ export interface TaskSpec {
    * robot must then drive the joints the task expects.
    */
   forRobot?(robot: string): TaskSpec;
+  /**
+   * The ground: a flat plane at z = 0 (absent, or `kind: 'flat'`), or a terrain generated from
+   * the run's seed (`kind: 'rough'`, `src/task/terrain.ts`), whose heights the env's
+   * `TaskContext.terrain` answers.
+   */
+  terrain?: TerrainConfig;
+  /**
+   * Names of per-env numbers the task reports (`TaskEnv.metrics`), e.g. `terrain_level`: each
+   * metrics row logs their mean over the envs after the iteration's rollout.
+   */
+  metrics?: readonly string[];
   /** Creates one env's logic. */
   create(ctx: TaskContext): TaskEnv;
 }

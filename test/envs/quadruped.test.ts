@@ -375,12 +375,15 @@ describe('quadruped task', () => {
       for (let s = 0; s < 50; s++) group.step();
       expect(group.stats.nonFiniteResets).toBe(0);
       expect(group.buffers.obs.every(Number.isFinite)).toBe(true);
-      // the noisy observation of a standing robot: gravity near −1, joint offsets small
+      // the noisy observation of robots standing up from legged_gym's random reset: projected
+      // gravity near −1 on average (one robot may still be rolling: tilts up to 1 rad end an episode)
+      const gz: number[] = [];
       for (let i = 0; i < 8; i++) {
         if (group.buffers.terminated[i]) continue;
-        const o = group.buffers.obs.subarray(i * 48, (i + 1) * 48);
-        expect(o[8]!).toBeLessThan(-0.85);
+        gz.push(group.buffers.obs[i * 48 + 8]!);
       }
+      expect(gz.length).toBeGreaterThan(0);
+      expect(gz.reduce((a, b) => a + b, 0) / gz.length, `projected gravity z per env: ${gz.map((g) => g.toFixed(3)).join(', ')}`).toBeLessThan(-0.9);
     } finally {
       group.dispose();
     }

@@ -24,8 +24,8 @@ export type { UnitJoint } from './actuators.ts';
 /** Collision groups (Rapier `InteractionGroups`: membership in the high 16 bits, filter in the low). */
 const GROUND_BIT = 0x0001;
 const ROBOT_BIT = 0x0002;
-/** The ground: member of "ground", collides with "robot". */
-const GROUND_GROUPS = (GROUND_BIT << 16) | ROBOT_BIT;
+/** The ground (and the terrain): member of "ground", collides with "robot". */
+export const GROUND_GROUPS = (GROUND_BIT << 16) | ROBOT_BIT;
 /** Robot colliders: member of "robot", collide with "ground" only (no self- or env-env contact). */
 const ROBOT_GROUPS = (ROBOT_BIT << 16) | GROUND_BIT;
 

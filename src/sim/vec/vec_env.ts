@@ -183,6 +183,11 @@ export class VecEnv implements RolloutSource {
     return this.buffers.obs;
   }
 
+  /** The critic's current observations (`buffers.criticObs`; empty for a task without a critic group). */
+  get criticObs(): Float32Array {
+    return this.buffers.criticObs;
+  }
+
   /** Resets every env; resolves to their first observations. */
   async reset(): Promise<Float32Array> {
     await this.all({ cmd: 'reset' });
@@ -251,6 +256,18 @@ export class VecEnv implements RolloutSource {
       ...(this.firstEnvIndex !== 0 ? { firstEnvIndex: this.firstEnvIndex } : {}),
       seed: this.seed, dims: { ...this.dims }, dr: copyRanges(this.dr),
     };
+  }
+
+  /** The mean over envs of each of the task's metrics (`TaskSpec.metrics`), e.g. `terrain_level`. */
+  iterationMetrics(): Record<string, number> {
+    const names = this.task.metrics ?? [];
+    const m = names.length, out: Record<string, number> = {};
+    for (let k = 0; k < m; k++) {
+      let sum = 0;
+      for (let i = 0; i < this.numEnvs; i++) sum += this.buffers.taskMetrics[i * m + k] as number;
+      out[names[k] as string] = sum / this.numEnvs;
+    }
+    return out;
   }
 
   /** Counters summed over workers. */
