@@ -16,7 +16,7 @@ describe('sim2real CLI', () => {
     const r = s2r('envs', '--json');
     expect(r.code).toBe(0);
     const envs = lastJson(r.stdout) as { name: string; obs_dim: number; act_dim: number; control_dt_s: number; observations: unknown[] }[];
-    expect(envs.map((e) => e.name)).toEqual(['cartpole', 'pendulum', 'reacher', 'quadruped']);
+    expect(envs.map((e) => e.name)).toEqual(['cartpole', 'pendulum', 'reacher', 'quadruped', 'quadruped_rough']);
     for (const e of envs) {
       expect(e.obs_dim).toBe(e.observations.length);
       expect(e.act_dim).toBeGreaterThan(0);
@@ -68,7 +68,7 @@ describe('sim2real CLI', () => {
   it('an unknown env or a bad number is one clear line and exit 2', () => {
     const r = s2r('bench', 'sim', '--env', 'walker', '--steps', '5');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/unknown env "walker" \(known: cartpole, pendulum, reacher, quadruped\)/);
+    expect(r.stderr).toMatch(/unknown env "walker" \(known: cartpole, pendulum, reacher, quadruped, quadruped_rough\)/);
     const bad = s2r('bench', 'sim', '--envs', 'many');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--envs: expected a positive integer, got "many"/);

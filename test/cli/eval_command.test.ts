@@ -80,7 +80,7 @@ describe('sim2real eval --command', () => {
   it('bad --command input exits 2 with one line naming the problem', () => {
     const cp = s2r('eval', '--env', 'cartpole', '--policy', 'policies/cartpole.onnx', '--command', 'vx=0.5');
     expect(cp.code).toBe(2);
-    expect(cp.stderr.trim()).toBe('sim2real: --command: task cartpole declares no commands to hold (tasks with commands: quadruped)');
+    expect(cp.stderr.trim()).toBe('sim2real: --command: task cartpole declares no commands to hold (tasks with commands: quadruped, quadruped_rough)');
     const unknown = s2r('eval', '--env', 'quadruped', '--run', run, '--command', 'vx=0.5', '--command', 'vz=1');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr.trim()).toBe('sim2real: command vz: unknown command of task quadruped (valid: vx, vy, yaw_rate)');

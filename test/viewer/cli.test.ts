@@ -22,7 +22,7 @@ describe('sim2real view and eval --record', () => {
     });
     try {
       await lines((s) => /unknown env "nope"/.test(s));
-      expect(err).toMatch(/sim2real view: unknown env "nope" \(known: cartpole, pendulum, reacher, quadruped\)/);
+      expect(err).toMatch(/sim2real view: unknown env "nope" \(known: cartpole, pendulum, reacher, quadruped, quadruped_rough\)/);
       const port = Number(/127\.0\.0\.1:(\d+)\//.exec(err)?.[1]);
       const c = await TestClient.connect(port);
       const msg = await c.seen((m) => m.type === 'error');
