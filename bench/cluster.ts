@@ -11,7 +11,7 @@
 import os from 'node:os';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../test/cluster/nats.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getTask } from '../envs/index.ts';
@@ -77,16 +77,6 @@ function summarize(how: string, rows: { m: IterationMetrics; c: SourceMetrics }[
   };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Spawns `cmd` and resolves once its output matches `ready`. */
 function start(cmd: string, args: string[], ready: RegExp): Promise<ChildProcess> {
