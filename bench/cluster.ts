@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getTask } from '../envs/index.ts';
 import { resolveTrainConfig, type TrainConfig } from '../src/rl/config.ts';
-import { OnPolicyRunner, type IterationMetrics } from '../src/rl/runner.ts';
+import type { IterationMetrics } from '../src/rl/runner.ts';
 import type { RolloutSource, SourceMetrics } from '../src/rl/rollout_source.ts';
 import { trainingEnvs } from '../src/cli/train.ts';
 import { cpuThreads } from '../src/cli/backend_choice.ts';
@@ -25,6 +25,7 @@ import { ClusterLink } from '../src/cluster/learner_link.ts';
 import { ClusterSource } from '../src/cluster/cluster_source.ts';
 import { sourceInfo } from '../src/rl/source_info.ts';
 import { openCpu } from './backends.ts';
+import { trainInTempDir } from './bench_run.ts';
 import { arg } from './args.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -53,17 +54,9 @@ interface Row {
 
 /** Trains `config` on the source `createSource` makes; the rows after the warm-up iteration. */
 async function train(createSource: (c: TrainConfig) => Promise<RolloutSource>): Promise<{ m: IterationMetrics; c: SourceMetrics }[]> {
-  const dir = mkdtempSync(path.join(tmpdir(), 's2r-bench-cluster-'));
   const { backend } = openCpu(threads);
   const rows: { m: IterationMetrics; c: SourceMetrics }[] = [];
-  const runner = await OnPolicyRunner.create({ config, backend, outDir: dir, createSource, onIteration: (m, c) => rows.push({ m, c }) });
-  try {
-    await runner.run();
-  } finally {
-    await runner.close();
-    backend.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await trainInTempDir('s2r-bench-cluster-', config, backend, createSource, (m, c) => rows.push({ m, c }));
   return rows.slice(1);
 }
 

@@ -11,15 +11,13 @@
  * kernels (native where onnxruntime loads) or on each of `--kernels`.
  */
 import os from 'node:os';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { getTask } from '../envs/index.ts';
 import { resolveTrainConfig } from '../src/rl/config.ts';
-import { OnPolicyRunner, type IterationMetrics } from '../src/rl/runner.ts';
+import type { IterationMetrics } from '../src/rl/runner.ts';
 import { trainingEnvs } from '../src/cli/train.ts';
 import { table } from '../src/cli/common.ts';
 import { openCpu, openWebGpu, type OpenBackend } from './backends.ts';
+import { trainInTempDir } from './bench_run.ts';
 import type { CpuKernelsChoice } from '../src/backend/cpu_kernels_choice.ts';
 import { arg, threadCounts } from './args.ts';
 
@@ -45,19 +43,11 @@ interface Result {
 
 /** Trains once on an opened backend and reads the runner's per-iteration timings. */
 async function trainOnce({ backend, adapter }: OpenBackend): Promise<Result> {
-  const dir = mkdtempSync(path.join(tmpdir(), 's2r-bench-train-'));
   const config = resolveTrainConfig(task, env, [{
     seed: 1, num_workers: workers, checkpoint_every: 1_000_000, total_env_steps: (iterations + 1) * numEnvs * numSteps, ppo,
   }]);
   const rows: IterationMetrics[] = [];
-  const runner = await OnPolicyRunner.create({ config, backend, outDir: dir, createSource: trainingEnvs, onIteration: (m) => rows.push(m) });
-  try {
-    await runner.run();
-  } finally {
-    await runner.close();
-    backend.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await trainInTempDir('s2r-bench-train-', config, backend, trainingEnvs, (m) => rows.push(m));
   const timed = rows.slice(1);
   const sum = (k: 'time_env_s' | 'time_policy_s' | 'time_update_s') => timed.reduce((a, m) => a + m[k], 0);
   const wall = timed.reduce((a, m) => a + (numEnvs * numSteps) / m.steps_per_s, 0);
